@@ -1,0 +1,81 @@
+// Applies migrations/ to DATABASE_URL over the Neon HTTP driver: Neon in production, the local
+// gateway when DATABASE_HTTP_ENDPOINT is set. Each migration runs as one batch (one transaction)
+// together with its record, so it applies whole or not at all; re-running is a no-op, and two
+// runs at once serialise on an advisory lock (the loser's record insert conflicts and rolls back).
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { neon, neonConfig } from "@neondatabase/serverless";
+
+const MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+const LOCK_KEY = 7_283_001;
+
+interface Migration {
+  name: string;
+  hash: string;
+  statements: string[];
+}
+
+export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  const journal = JSON.parse(readFileSync(join(dir, "meta", "_journal.json"), "utf8")) as {
+    entries: { tag: string }[];
+  };
+  return journal.entries.map(({ tag }) => {
+    const text = readFileSync(join(dir, `${tag}.sql`), "utf8");
+    return {
+      name: tag,
+      hash: createHash("sha256").update(text).digest("hex"),
+      statements: text
+        .split("--> statement-breakpoint")
+        .map((statement) => statement.trim())
+        .filter(Boolean),
+    };
+  });
+}
+
+export interface MigrateResult {
+  applied: string[];
+  skipped: number;
+}
+
+/** Applies every pending migration, in order. */
+export async function migrate(databaseUrl: string, httpEndpoint?: string): Promise<MigrateResult> {
+  if (httpEndpoint) neonConfig.fetchEndpoint = () => httpEndpoint;
+  const sql = neon(databaseUrl);
+  await sql`create table if not exists schema_migrations (
+    name text primary key, hash text not null, applied_at timestamptz not null default now())`;
+  const done = new Set((await sql`select name from schema_migrations`).map((row) => String(row.name)));
+  const result: MigrateResult = { applied: [], skipped: 0 };
+  for (const migration of readMigrations()) {
+    if (done.has(migration.name)) {
+      result.skipped++;
+      continue;
+    }
+    try {
+      await sql.transaction([
+        sql`select pg_advisory_xact_lock(${LOCK_KEY})`,
+        sql`insert into schema_migrations (name, hash) values (${migration.name}, ${migration.hash})`,
+        ...migration.statements.map((statement) => sql.query(statement)),
+      ]);
+      result.applied.push(migration.name);
+    } catch (error) {
+      if ((error as { code?: string }).code === "23505") {
+        result.skipped++; // another run applied it while we waited for the lock
+        continue;
+      }
+      throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return result;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    console.error("db:migrate: set DATABASE_URL (and DATABASE_HTTP_ENDPOINT for the local gateway)");
+    process.exit(1);
+  }
+  const result = await migrate(url, process.env.DATABASE_HTTP_ENDPOINT);
+  console.log(`db:migrate: applied ${result.applied.length} (${result.applied.join(", ") || "none"}), already applied ${result.skipped}`);
+}

@@ -1,0 +1,94 @@
+import type { Context } from "hono";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { problemForDbError } from "#src/db/errors.ts";
+import { registerDocs } from "#src/features/docs/docs.index.ts";
+import { healthRouter } from "#src/features/health/health.index.ts";
+import { allowedMethodsIndex } from "#src/lib/allowed-methods.ts";
+import { createRouter } from "#src/lib/create-router.ts";
+import { reportError } from "#src/lib/error-reporter.ts";
+import {
+  BadRequest,
+  InternalError,
+  MethodNotAllowed,
+  NotFound,
+  ProblemError,
+  PayloadTooLarge,
+} from "#src/lib/errors.ts";
+import { problemResponse } from "#src/lib/problem.ts";
+import type { AppEnv } from "#src/lib/types.ts";
+import { limitBody, requireJsonBody } from "#src/middleware/body-guards.ts";
+import { requestContext } from "#src/middleware/context.ts";
+import { observe } from "#src/middleware/observe.ts";
+import { requestId } from "#src/middleware/request-id.ts";
+import { securityHeaders } from "#src/middleware/security-headers.ts";
+import type { Platform } from "#src/platform/ports.ts";
+
+export const API_PREFIX = "/api/v1";
+
+const EXPOSED_HEADERS = ["X-Request-ID", "Server-Timing", "RateLimit", "RateLimit-Policy", "Retry-After"];
+
+/** The whole API as one OpenAPIHono app. Runtime-agnostic: the platform brings the adapters. */
+export function createApp(platform: Platform) {
+  const app = createRouter();
+
+  app.use("*", requestId(), observe(), securityHeaders(), requestContext(platform));
+  app.use("*", (c, next) =>
+    cors({
+      origin: (origin) => (c.get("config").CORS_ORIGINS.includes(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-ID"],
+      exposeHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+    })(c, next),
+  );
+  app.use("*", limitBody(), requireJsonBody());
+
+  app.route("/", healthRouter);
+  registerDocs(app);
+
+  const allowedMethods = allowedMethodsIndex(app.routes);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    const error = allowed.length > 0 ? MethodNotAllowed(allowed) : NotFound(`No route matches ${c.req.method} ${c.req.path}.`);
+    return problemResponse(error, c.get("requestId"), c.req.path);
+  });
+  app.onError((error, c) => problemResponse(toProblemError(error, c), c.get("requestId"), c.req.path));
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+function toProblemError(error: unknown, c: Context<AppEnv>): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof HTTPException) {
+    if (error.status === 413) return PayloadTooLarge(error.message);
+    if (error.status < 500) return BadRequest(error.message || "The request could not be read.");
+  }
+  const dbProblem = problemForDbError(error);
+  if (dbProblem) {
+    c.get("logger").log("warn", "database unavailable or refused the change", { status: dbProblem.status });
+    return dbProblem;
+  }
+  c.get("logger").log("error", "unhandled error", { error: error instanceof Error ? error.name : typeof error });
+  const config = c.var.config;
+  if (config) {
+    reportError(error, {
+      config,
+      request: c.req.raw,
+      requestId: c.get("requestId"),
+      waitUntil: executionWaitUntil(c),
+    });
+  }
+  return InternalError();
+}
+
+function executionWaitUntil(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,2 @@
+export * from "#src/db/schema/jobs.ts";
+export * from "#src/db/schema/organizations.ts";

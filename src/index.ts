@@ -1,0 +1,36 @@
+import { createApp } from "#src/app.ts";
+import { createDb } from "#src/db/client.ts";
+import { parseConfig, type WorkerEnv } from "#src/env.ts";
+import { consumeDeadLetters, consumeJobs } from "#src/jobs/consumer.ts";
+import { runCron } from "#src/jobs/cron.ts";
+import type { JobDeps } from "#src/jobs/runner.ts";
+import { createLogger } from "#src/lib/logger.ts";
+import { cloudflarePlatform } from "#src/platform/cloudflare/adapters.ts";
+
+export { RateLimiter } from "../durable-objects/rate-limiter.ts";
+
+const app = createApp(cloudflarePlatform);
+
+function jobDeps(env: WorkerEnv, base: Record<string, string>): JobDeps {
+  const config = parseConfig(env);
+  return {
+    db: createDb(config),
+    logger: createLogger(config.LOG_LEVEL, base),
+    clock: cloudflarePlatform.adapters(env).clock,
+  };
+}
+
+/** The Worker: HTTP through the app; queue batches and cron ticks through the jobs module. */
+export default {
+  fetch: app.fetch,
+
+  async queue(batch, env) {
+    const deps = jobDeps(env, { queue: batch.queue });
+    if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, deps);
+    else await consumeJobs(batch, deps);
+  },
+
+  async scheduled(controller, env) {
+    await runCron(controller.scheduledTime, cloudflarePlatform.adapters(env).jobs);
+  },
+} satisfies ExportedHandler<WorkerEnv>;

@@ -1,0 +1,24 @@
+import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
+import type { Config, WorkerEnv } from "#src/env.ts";
+import type { Database } from "#src/db/client.ts";
+import type { Logger } from "#src/lib/logger.ts";
+import type { Timing } from "#src/lib/timing.ts";
+import type { Adapters, Platform } from "#src/platform/ports.ts";
+
+/** Per-request values, set by middleware and read by handlers. */
+export interface AppVariables {
+  requestId: string;
+  timing: Timing;
+  logger: Logger;
+  config: Config;
+  adapters: Adapters;
+  platform: Platform;
+  db: Database;
+}
+
+export interface AppEnv {
+  Bindings: WorkerEnv;
+  Variables: AppVariables;
+}
+
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

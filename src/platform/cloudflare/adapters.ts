@@ -1,0 +1,54 @@
+import type { RateLimiter as RateLimiterObject } from "../../../durable-objects/rate-limiter.ts";
+import { parseBindings, type WorkerEnv } from "#src/env.ts";
+import type { Job } from "#src/jobs/job.ts";
+import {
+  type Adapters,
+  type Cache,
+  type Jobs,
+  type Platform,
+  type RateLimiter,
+  systemClock,
+} from "#src/platform/ports.ts";
+
+/** KV's shortest allowed expiration. */
+const KV_MIN_TTL_SECONDS = 60;
+
+export function kvCache(kv: KVNamespace): Cache {
+  return {
+    get: <T>(key: string) => kv.get<T>(key, "json"),
+    put: (key, value, ttlSeconds) =>
+      kv.put(key, JSON.stringify(value), { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, ttlSeconds) }),
+    delete: (key) => kv.delete(key),
+  };
+}
+
+/** One RateLimiter object per key; the readiness probe has an object of its own. */
+export function durableRateLimiter(namespace: DurableObjectNamespace<RateLimiterObject>): RateLimiter {
+  const stub = (name: string) => namespace.get(namespace.idFromName(name));
+  return {
+    consume: (key, policy, cost = 1) => stub(key).consume(policy.name, policy.limit, policy.windowSeconds, cost),
+    ping: () => stub("readiness-probe").ping(),
+  };
+}
+
+export function queueJobs(queue: Queue<Job>): Jobs {
+  return {
+    enqueue: async (job, options = {}) => {
+      await queue.send(job, { contentType: "json", delaySeconds: options.delaySeconds });
+    },
+  };
+}
+
+/** Adapters over the bindings declared in wrangler.toml. */
+export const cloudflarePlatform: Platform = {
+  name: "cloudflare",
+  adapters(env: WorkerEnv): Adapters {
+    const bindings = parseBindings(env);
+    return {
+      cache: kvCache(bindings.CACHE),
+      rateLimiter: durableRateLimiter(bindings.RATE_LIMITER as DurableObjectNamespace<RateLimiterObject>),
+      jobs: queueJobs(bindings.JOBS as Queue<Job>),
+      clock: systemClock,
+    };
+  },
+};

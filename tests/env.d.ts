@@ -1,0 +1,23 @@
+declare module "vitest" {
+  interface ProvidedContext {
+    gatewayUrl: string;
+    databaseUrl: string;
+    silentUrl: string;
+    databaseBackend: string;
+  }
+}
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      CACHE: KVNamespace;
+      RATE_LIMITER: DurableObjectNamespace<import("../durable-objects/rate-limiter.ts").RateLimiter>;
+      JOBS: Queue;
+      DATABASE_URL: string;
+      DATABASE_HTTP_ENDPOINT: string;
+      [key: string]: unknown;
+    }
+  }
+}
+
+export {};
