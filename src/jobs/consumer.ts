@@ -12,24 +12,26 @@ export function retryDelaySeconds(attempts: number): number {
  * retried with backoff when not. After its last try the queue moves it to the dead-letter queue.
  */
 export async function consumeJobs(batch: MessageBatch<unknown>, deps: JobDeps): Promise<void> {
-  for (const message of batch.messages) {
-    const parsed = JobSchema.safeParse(message.body);
-    if (!parsed.success) {
-      deps.logger.log("error", "malformed job message", { queue: batch.queue, messageId: message.id });
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-      continue;
-    }
-    try {
-      await runJob(parsed.data, deps);
-      message.ack();
-    } catch (error) {
-      deps.logger.log("warn", "job failed; will retry", {
-        kind: parsed.data.kind,
-        attempts: message.attempts,
-        error: error instanceof Error ? error.name : "unknown",
-      });
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    }
+  await Promise.all(batch.messages.map((message) => consumeOne(batch.queue, message, deps)));
+}
+
+async function consumeOne(queue: string, message: Message<unknown>, deps: JobDeps): Promise<void> {
+  const parsed = JobSchema.safeParse(message.body);
+  if (!parsed.success) {
+    deps.logger.log("error", "malformed job message", { queue, messageId: message.id });
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    return;
+  }
+  try {
+    await runJob(parsed.data, deps);
+    message.ack();
+  } catch (error) {
+    deps.logger.log("warn", "job failed; will retry", {
+      kind: parsed.data.kind,
+      attempts: message.attempts,
+      error: error instanceof Error ? error.name : "unknown",
+    });
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   }
 }
 
@@ -43,7 +45,17 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: Job
     attempts: message.attempts,
   }));
   if (rows.length === 0) return;
-  await deps.db.insert(deadLetters).values(rows).onConflictDoNothing();
+  try {
+    await deps.db.insert(deadLetters).values(rows).onConflictDoNothing();
+  } catch (error) {
+    // Never throw: the runtime would log the error, and drizzle's message carries query params.
+    deps.logger.log("error", "dead letters not parked; will retry", {
+      count: rows.length,
+      error: error instanceof Error ? error.name : "unknown",
+    });
+    batch.retryAll({ delaySeconds: retryDelaySeconds(Math.min(...batch.messages.map((m) => m.attempts))) });
+    return;
+  }
   deps.logger.log("error", "jobs dead-lettered", { queue: batch.queue, count: rows.length });
   batch.ackAll();
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "#src/lib/problem.ts";
+import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemResponses } from "#src/lib/problem.ts";
 
 const CheckSchema = z
   .object({
@@ -21,7 +21,7 @@ export const ReadySchema = z
   .object({ status: z.literal("ok"), platform: z.string(), checks: ChecksSchema })
   .openapi("Readiness");
 
-export const NotReadySchema = ProblemSchema.extend({ checks: ChecksSchema }).openapi("NotReady");
+export const NotReadySchema = ProblemSchema.and(z.object({ checks: ChecksSchema })).openapi("NotReady");
 
 export const live = createRoute({
   method: "get",
@@ -30,6 +30,7 @@ export const live = createRoute({
   summary: "Liveness: the Worker answers; touches no dependency",
   responses: {
     200: { description: "Alive", content: { "application/json": { schema: LiveSchema } } },
+    ...problemResponses(500),
   },
 });
 
@@ -45,5 +46,6 @@ export const ready = createRoute({
       headers: { "Retry-After": { schema: { type: "integer" } } },
       content: { [PROBLEM_CONTENT_TYPE]: { schema: NotReadySchema } },
     },
+    ...problemResponses(500),
   },
 });

@@ -1,0 +1,87 @@
+/**
+ * Deno entry: the same app as the Worker on `Deno.serve`, with the in-memory adapters and the
+ * database through DATABASE_URL (+ DATABASE_HTTP_ENDPOINT for the local gateway).
+ * Run: `deno task start` (see deno.json for the permissions).
+ */
+import { createApp } from "#src/app.ts";
+import { createDb } from "#src/db/client.ts";
+import { type Config, ConfigError, parseConfig } from "#src/env.ts";
+import { runJob } from "#src/jobs/runner.ts";
+import { createLogger } from "#src/lib/logger.ts";
+import { memoryPlatform } from "#src/platform/memory/adapters.ts";
+import { systemClock } from "#src/platform/ports.ts";
+
+const env: Record<string, string> = Deno.env.toObject();
+
+/** Fails fast, naming the bad keys (never values), instead of answering every request with 500. */
+function loadConfig(): Config {
+  try {
+    return parseConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(JSON.stringify({ level: "error", message: "server misconfigured", invalidKeys: error.keys.join(",") }));
+    return Deno.exit(1);
+  }
+}
+
+const logger = createLogger(loadConfig().LOG_LEVEL, { runtime: "deno" });
+const app = createApp(
+  memoryPlatform((job) => runJob(job, { db: createDb(parseConfig(env)), logger, clock: systemClock })),
+);
+
+/** Swagger UI's files, copied by scripts/docs-assets.ts; Workers serves them as static assets. */
+const VENDOR_PREFIX = "/docs/vendor/";
+const VENDOR_ROOT = new URL("../public/docs/vendor/", import.meta.url);
+const CONTENT_TYPES: Record<string, string> = {
+  css: "text/css; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  json: "application/json; charset=utf-8",
+  map: "application/json; charset=utf-8",
+  png: "image/png",
+  svg: "image/svg+xml",
+};
+/** The same headers public/_headers gives these files on Workers. */
+const ASSET_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "Strict-Transport-Security": "max-age=63072000; includeSubDomains; preload",
+  "Cache-Control": "public, max-age=86400",
+};
+
+/** A file under public/docs/vendor/, or null to let the app answer (404 problem, like Workers). */
+async function vendorFile(request: Request): Promise<Response | null> {
+  const { pathname } = new URL(request.url);
+  if (!pathname.startsWith(VENDOR_PREFIX) || (request.method !== "GET" && request.method !== "HEAD")) return null;
+  let relative: string;
+  try {
+    relative = decodeURIComponent(pathname.slice(VENDOR_PREFIX.length));
+  } catch {
+    return null;
+  }
+  if (relative === "" || /[\0\\]/.test(relative)) return null;
+  // URL resolution normalises "." and ".." segments; the result must still be inside the root.
+  const file = new URL(relative.split("/").map(encodeURIComponent).join("/"), VENDOR_ROOT);
+  if (!file.href.startsWith(VENDOR_ROOT.href)) return null;
+  let body: Uint8Array<ArrayBuffer>;
+  try {
+    body = await Deno.readFile(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) return null;
+    throw error;
+  }
+  const extension = file.pathname.slice(file.pathname.lastIndexOf(".") + 1).toLowerCase();
+  const headers = {
+    ...ASSET_HEADERS,
+    "Content-Type": CONTENT_TYPES[extension] ?? "application/octet-stream",
+    "Content-Length": String(body.byteLength),
+  };
+  return new Response(request.method === "HEAD" ? null : body, { headers });
+}
+
+Deno.serve(
+  {
+    hostname: "127.0.0.1",
+    port: Number(env.PORT ?? "8788"),
+    onListen: ({ hostname, port }) => logger.log("info", "listening", { url: `http://${hostname}:${port}` }),
+  },
+  async (request) => (await vendorFile(request)) ?? app.fetch(request, env),
+);

@@ -1,0 +1,31 @@
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { createDb } from "#src/db/client.ts";
+import { parseConfig } from "#src/env.ts";
+import worker from "#src/index.ts";
+
+export const BASE = "http://tend.test";
+
+/** A request through the Worker exactly as deployed (SELF runs src/index.ts). */
+export function api(path: string, init?: RequestInit): Promise<Response> {
+  return SELF.fetch(`${BASE}${path}`, init);
+}
+
+/** The Worker's fetch with some variables replaced: bad configuration, a dead database… */
+export async function apiWithEnv(overrides: Record<string, unknown>, path: string, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`${BASE}${path}`, init), { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** A database client for assertions, on the same gateway the Worker uses. */
+export function testDb() {
+  return createDb(parseConfig(env));
+}
+
+export async function problemOf(response: Response): Promise<Record<string, unknown>> {
+  if (!response.headers.get("Content-Type")?.startsWith("application/problem+json")) {
+    throw new Error(`expected problem+json, got ${response.headers.get("Content-Type")} (${response.status})`);
+  }
+  return (await response.json()) as Record<string, unknown>;
+}
