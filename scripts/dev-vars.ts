@@ -1,0 +1,38 @@
+// Reads .dev.vars (KEY=value lines, # comments, optional quotes) and builds the development
+// configuration: defaults that make a fresh clone run, overridden by the developer's .dev.vars.
+import { existsSync, readFileSync } from "node:fs";
+import { configSchema } from "../src/env.ts";
+
+export function parseDotenv(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const eq = line.indexOf("=");
+    if (eq <= 0) continue;
+    const value = line.slice(eq + 1).trim();
+    vars[line.slice(0, eq).trim()] = value.replace(/^(['"])(.*)\1$/, "$2");
+  }
+  return vars;
+}
+
+export function readDevVars(path = ".dev.vars"): Record<string, string> {
+  return existsSync(path) ? parseDotenv(readFileSync(path, "utf8")) : {};
+}
+
+export function devDefaults(gatewayPort: number): Record<string, string> {
+  return {
+    ENVIRONMENT: "development",
+    LOG_LEVEL: "info",
+    DATABASE_URL: `postgres://tend:tend@127.0.0.1:${gatewayPort}/tend`,
+    DATABASE_HTTP_ENDPOINT: `http://127.0.0.1:${gatewayPort}/sql`,
+    CORS_ORIGINS: "http://localhost:3000,http://localhost:5173",
+  };
+}
+
+/** The keys that fail validation, or an empty list. Never returns or prints a value. */
+export function invalidKeys(vars: Record<string, string>): string[] {
+  const result = configSchema.safeParse(vars);
+  if (result.success) return [];
+  return [...new Set(result.error.issues.map((issue) => String(issue.path[0] ?? "(root)")))].sort();
+}

@@ -1,0 +1,75 @@
+// `npm run dev`: the whole stack in one command. Starts the local database gateway (PGlite under
+// .data/, or LOCAL_POSTGRES_URL), applies migrations, seeds the demo organization, runs
+// `wrangler dev`, and prints the URLs. Ctrl-C stops everything it started.
+import { spawn } from "node:child_process";
+import { startGateway } from "./gateway/server.ts";
+import { devDefaults, invalidKeys, readDevVars } from "./dev-vars.ts";
+import { migrate } from "./migrate.ts";
+import { seed } from "./seed.ts";
+
+const port = Number(process.env.PORT ?? 8787);
+const gatewayPort = Number(process.env.GATEWAY_PORT ?? 5488);
+const vars = { ...devDefaults(gatewayPort), ...readDevVars() };
+
+const bad = invalidKeys(vars);
+if (bad.length > 0) {
+  console.error(`dev: refusing to start; fix these keys in .dev.vars (see .dev.vars.example): ${bad.join(", ")}`);
+  process.exit(1);
+}
+
+const postgresUrl = process.env.LOCAL_POSTGRES_URL;
+const gateway = await startGateway(
+  postgresUrl
+    ? { port: gatewayPort, backend: "postgres", postgresUrl }
+    : { port: gatewayPort, backend: "pglite", dataDir: process.env.PGLITE_DIR ?? ".data/pglite" },
+);
+console.log(`dev: database gateway on ${gateway.url} (${gateway.backendName})`);
+const usesGateway = vars.DATABASE_HTTP_ENDPOINT !== undefined;
+const migrated = await migrate(vars.DATABASE_URL ?? "", vars.DATABASE_HTTP_ENDPOINT);
+console.log(`dev: migrations applied ${migrated.applied.length}, already applied ${migrated.skipped}`);
+if (usesGateway) console.log(`dev: demo organization ${(await seed(vars.DATABASE_URL ?? "", vars.DATABASE_HTTP_ENDPOINT)) ? "created" : "present"}`);
+
+const wranglerArgs = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+for (const [key, value] of Object.entries(vars)) wranglerArgs.push("--var", `${key}:${value}`);
+const wrangler = spawn("wrangler", wranglerArgs, {
+  stdio: ["ignore", "inherit", "inherit"],
+  detached: true,
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+});
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    if (wrangler.pid && wrangler.exitCode === null) {
+      try {
+        process.kill(-wrangler.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    await gateway.close();
+  }
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+wrangler.on("exit", (code) => void stop(code ?? 1));
+
+/** Polls /health until wrangler answers (two minutes at most), then prints where everything is. */
+async function announceWhenUp(base: string): Promise<void> {
+  for (let attempt = 0; attempt < 240; attempt++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) {
+        console.log(`\n  Tend API  ${base}/api/v1\n  Docs      ${base}/docs\n  Health    ${base}/health · ${base}/ready\n`);
+        return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  console.error("dev: the API did not answer within two minutes");
+}
+
+await announceWhenUp(`http://127.0.0.1:${port}`);
