@@ -2,6 +2,7 @@
 // configuration: defaults that make a fresh clone run, overridden by the developer's .dev.vars.
 import { existsSync, readFileSync } from "node:fs";
 import { configSchema } from "../src/env.ts";
+import { persistentDevSecrets } from "./dev-secrets.ts";
 
 export function parseDotenv(text: string): Record<string, string> {
   const vars: Record<string, string> = {};
@@ -27,6 +28,8 @@ export function devDefaults(gatewayPort: number): Record<string, string> {
     DATABASE_URL: `postgres://tend:tend@127.0.0.1:${gatewayPort}/tend`,
     DATABASE_HTTP_ENDPOINT: `http://127.0.0.1:${gatewayPort}/sql`,
     CORS_ORIGINS: "http://localhost:3000,http://localhost:5173",
+    APP_URL: "http://localhost:8787",
+    ...persistentDevSecrets(),
   };
 }
 

@@ -17,6 +17,8 @@ import {
 } from "#src/lib/errors.ts";
 import { problemResponse } from "#src/lib/problem.ts";
 import type { AppEnv } from "#src/lib/types.ts";
+import { admission } from "#src/middleware/admission.ts";
+import { authenticate } from "#src/middleware/auth.ts";
 import { limitBody, requireJsonBody } from "#src/middleware/body-guards.ts";
 import { requestContext } from "#src/middleware/context.ts";
 import { observe } from "#src/middleware/observe.ts";
@@ -43,6 +45,7 @@ export function createApp(platform: Platform) {
     })(c, next),
   );
   app.use("*", limitBody(), requireJsonBody());
+  app.use(`${API_PREFIX}/*`, authenticate(), admission());
 
   app.route("/", healthRouter);
   registerDocs(app);

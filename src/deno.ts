@@ -13,16 +13,23 @@ import { systemClock } from "#src/platform/ports.ts";
 
 const env: Record<string, string> = Deno.env.toObject();
 
+function fatal(message: string, fields: Record<string, string> = {}): never {
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", message, ...fields }));
+  return Deno.exit(1);
+}
+
 /** Fails fast, naming the bad keys (never values), instead of answering every request with 500. */
 function loadConfig(): Config {
   try {
     return parseConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(JSON.stringify({ level: "error", message: "server misconfigured", invalidKeys: error.keys.join(",") }));
-    return Deno.exit(1);
+    return fatal("server misconfigured", { invalidKeys: error.keys.join(",") });
   }
 }
+
+const port = Number(env.PORT || 8788);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) fatal("server misconfigured", { invalidKeys: "PORT" });
 
 const logger = createLogger(loadConfig().LOG_LEVEL, { runtime: "deno" });
 const app = createApp(
@@ -65,7 +72,8 @@ async function vendorFile(request: Request): Promise<Response | null> {
   try {
     body = await Deno.readFile(file);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) return null;
+    const missing = [Deno.errors.NotFound, Deno.errors.IsADirectory, Deno.errors.NotADirectory];
+    if (missing.some((kind) => error instanceof kind)) return null;
     throw error;
   }
   const extension = file.pathname.slice(file.pathname.lastIndexOf(".") + 1).toLowerCase();
@@ -80,8 +88,8 @@ async function vendorFile(request: Request): Promise<Response | null> {
 Deno.serve(
   {
     hostname: "127.0.0.1",
-    port: Number(env.PORT ?? "8788"),
-    onListen: ({ hostname, port }) => logger.log("info", "listening", { url: `http://${hostname}:${port}` }),
+    port,
+    onListen: (address) => logger.log("info", "listening", { url: `http://${address.hostname}:${address.port}` }),
   },
   async (request) => (await vendorFile(request)) ?? app.fetch(request, env),
 );

@@ -16,6 +16,23 @@ const csv = z
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** `id:secret,id2:secret2` → ordered entries; the first is the current one. */
+function keyring(minSecretLength: number) {
+  return z
+    .string()
+    .transform((text) =>
+      text.split(",").map((pair) => {
+        const colon = pair.indexOf(":");
+        return { id: pair.slice(0, colon).trim(), secret: pair.slice(colon + 1).trim() };
+      }),
+    )
+    .pipe(
+      z
+        .array(z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/), secret: z.string().min(minSecretLength) }))
+        .min(1),
+    );
+}
+
 export const configSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -33,6 +50,40 @@ export const configSchema = z.object({
   /** Errors are reported to Sentry through toucan-js when set. */
   SENTRY_DSN: z.url().optional(),
   RELEASE: z.string().max(64).optional(),
+
+  /** Public base URL of the app that links in emails point to. */
+  APP_URL: z.url().default("http://localhost:8787"),
+  /** SECRET. JSON array of private EC P-256 JWKs, each with a `kid`; the first signs, all verify. */
+  JWT_PRIVATE_KEYS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON array of JWKs" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.object({ kid: z.string().min(1), kty: z.literal("EC"), crv: z.literal("P-256"), d: z.string() }).loose()).min(1)),
+  JWT_ISSUER: z.string().min(1).default("https://api.tend.care"),
+  JWT_AUDIENCE: z.string().min(1).default("tend-api"),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(900).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
+  /** SECRET. `id:secret` pairs, comma-separated; the first peppers new hashes, all verify. */
+  PASSWORD_PEPPERS: keyring(32),
+  /** SECRET. `id:base64-32-byte-key` pairs for AES-256-GCM at rest (TOTP secrets, OAuth tokens). */
+  ENCRYPTION_KEYS: keyring(44),
+  API_KEY_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 30).default(24),
+  RATE_LIMIT_READS_PER_MINUTE: positiveInt(600),
+  RATE_LIMIT_WRITES_PER_MINUTE: positiveInt(120),
+  RATE_LIMIT_AUTH_PER_MINUTE: positiveInt(10),
+  /** SECRET, optional. Resend API key for transactional email; unset logs the links instead. */
+  RESEND_API_KEY: z.string().min(10).optional(),
+  MAIL_FROM: z.string().min(3).default("Tend <no-reply@tend.care>"),
+}).superRefine((config, ctx) => {
+  if (config.ENVIRONMENT === "production" && !config.RESEND_API_KEY) {
+    ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required in production (mail would only be logged)" });
+  }
 });
 
 const binding = <T>(method: string) =>

@@ -4,6 +4,7 @@ declare module "vitest" {
     databaseUrl: string;
     silentUrl: string;
     databaseBackend: string;
+    secrets: { JWT_PRIVATE_KEYS: string; PASSWORD_PEPPERS: string; ENCRYPTION_KEYS: string };
   }
 }
 

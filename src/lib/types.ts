@@ -4,6 +4,8 @@ import type { Database } from "#src/db/client.ts";
 import type { Logger } from "#src/lib/logger.ts";
 import type { Timing } from "#src/lib/timing.ts";
 import type { Adapters, Platform } from "#src/platform/ports.ts";
+import type { Mailer } from "#src/platform/mailer.ts";
+import type { AuthContext } from "#src/middleware/auth.ts";
 
 /** Per-request values, set by middleware and read by handlers. */
 export interface AppVariables {
@@ -14,6 +16,9 @@ export interface AppVariables {
   adapters: Adapters;
   platform: Platform;
   db: Database;
+  mailer: Mailer;
+  /** Set by `authenticate` when the request carries credentials. */
+  auth: AuthContext | undefined;
 }
 
 export interface AppEnv {

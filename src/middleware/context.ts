@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { ConfigError, parseConfig } from "#src/env.ts";
 import { createDb } from "#src/db/client.ts";
 import { Misconfigured } from "#src/lib/errors.ts";
+import { createMailer } from "#src/platform/mailer.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 import type { Platform } from "#src/platform/ports.ts";
 
@@ -20,6 +21,7 @@ export function requestContext(platform: Platform): MiddlewareHandler<AppEnv> {
       c.set("platform", platform);
       c.set("adapters", platform.adapters(env));
       c.set("db", createDb(config, { timing: c.get("timing") }));
+      c.set("mailer", createMailer(config, c.get("logger")));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       const keys = error.keys.join(",");

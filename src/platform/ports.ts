@@ -23,9 +23,36 @@ export interface RateLimitDecision {
   resetSeconds: number;
 }
 
-/** Exact per-key counters (one Durable Object per user, IP or account on Workers). */
+export type WindowDecision = RateLimitDecision;
+
+export interface AdmissionRequest {
+  bucket: string;
+  limit: number;
+  windowSeconds: number;
+  cost?: number;
+  /** Present for a user's access token: checked against the user's revocation watermarks. */
+  session?: { organizationId: string; issuedAtMs: number };
+}
+
+export type Admission = { revoked: true } | { revoked: false; decision: RateLimitDecision };
+
+export interface LoginAttempt {
+  allowed: boolean;
+  retryAfterSeconds: number;
+}
+
+/**
+ * Exact per-subject counters and session watermarks (one Durable Object per user, API key, IP
+ * or account on Workers; never one global object, never KV).
+ */
 export interface RateLimiter {
-  consume(key: string, policy: RateLimitPolicy, cost?: number): Promise<RateLimitDecision>;
+  /** Session check and rate limit in one round trip. `subject` is e.g. "user:<id>" or "ip:<addr>". */
+  admit(subject: string, policy: RateLimitPolicy, session?: AdmissionRequest["session"]): Promise<Admission>;
+  /** Revokes the user's access tokens issued until now, in one organization or all. */
+  revokeSessions(userId: string, organizationId?: string): Promise<void>;
+  reserveLoginAttempt(account: string, maxFailures: number, windowSeconds: number): Promise<LoginAttempt>;
+  /** Returns true when this failure locked the account. */
+  settleLoginAttempt(account: string, succeeded: boolean, maxFailures: number, lockSeconds: number): Promise<boolean>;
   /** A round trip to the limiter's storage, for readiness checks; answers its clock. */
   ping(): Promise<number>;
 }

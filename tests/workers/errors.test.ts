@@ -114,7 +114,7 @@ describe("unexpected errors", () => {
     });
     const response = await probe(
       "/api/v1/probe/boom?patient=Jane",
-      { headers: { Authorization: "Bearer secret-token", Cookie: "session=abc" } },
+      { headers: { "X-Forwarded-Secret": "secret-token", Cookie: "session=abc" } },
       { SENTRY_DSN: "https://publickey@sentry.tend.test/42" },
     );
     expect(response.status).toBe(500);

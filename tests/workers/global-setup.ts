@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { TestProject } from "vitest/node";
 import { copyDocsAssets } from "../../scripts/docs-assets.ts";
 import { startGateway } from "../../scripts/gateway/server.ts";
+import { generateSecrets } from "../../scripts/dev-secrets.ts";
 import { migrate } from "../../scripts/migrate.ts";
 import { freshPostgresDatabase } from "../../scripts/test-database.ts";
 
@@ -31,6 +32,7 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", databaseUrl);
   project.provide("silentUrl", `http://127.0.0.1:${silentPort}`);
   project.provide("databaseBackend", gateway.backendName);
+  project.provide("secrets", { ...generateSecrets("test-key-1") });
 
   return async () => {
     silent.closeAllConnections();

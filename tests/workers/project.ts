@@ -18,6 +18,13 @@ export const workersProject = defineProject({
           DATABASE_URL: inject("databaseUrl"),
           DATABASE_HTTP_ENDPOINT: `${inject("gatewayUrl")}/sql`,
           CORS_ORIGINS: "https://app.tend.test",
+          APP_URL: "https://app.tend.test",
+          ...inject("secrets"),
+          // Generous limits for the suite; the rate-limit tests set their own.
+          RATE_LIMIT_AUTH_PER_MINUTE: "100000",
+          RATE_LIMIT_READS_PER_MINUTE: "100000",
+          RATE_LIMIT_WRITES_PER_MINUTE: "100000",
+          RESEND_API_KEY: "re_test_0123456789",
         },
       },
     })),

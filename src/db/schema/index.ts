@@ -1,2 +1,3 @@
 export * from "#src/db/schema/jobs.ts";
 export * from "#src/db/schema/organizations.ts";
+export * from "#src/db/schema/identity.ts";

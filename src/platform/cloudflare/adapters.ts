@@ -26,7 +26,11 @@ export function kvCache(kv: KVNamespace): Cache {
 export function durableRateLimiter(namespace: DurableObjectNamespace<RateLimiterObject>): RateLimiter {
   const stub = (name: string) => namespace.get(namespace.idFromName(name));
   return {
-    consume: (key, policy, cost = 1) => stub(key).consume(policy.name, policy.limit, policy.windowSeconds, cost),
+    admit: (subject, policy, session) =>
+      stub(subject).admit({ bucket: policy.name, limit: policy.limit, windowSeconds: policy.windowSeconds, session }),
+    revokeSessions: (userId, organizationId) => stub(`user:${userId}`).revokeSessions(organizationId),
+    reserveLoginAttempt: (account, max, window) => stub(`login:${account}`).reserveLoginAttempt(max, window),
+    settleLoginAttempt: (account, succeeded, max, lock) => stub(`login:${account}`).settleLoginAttempt(succeeded, max, lock),
     ping: () => stub("readiness-probe").ping(),
   };
 }

@@ -6,6 +6,7 @@ import {
   type Platform,
   type RateLimitDecision,
   type RateLimiter,
+  type RateLimitPolicy,
   systemClock,
 } from "#src/platform/ports.ts";
 
@@ -27,26 +28,72 @@ export function memoryCache(clock = systemClock): Cache {
   };
 }
 
+/** The RateLimiter Durable Object's contract in one process: same counts, watermarks, lockout. */
 export function memoryRateLimiter(clock = systemClock): RateLimiter {
   const windows = new Map<string, { count: number; resetAt: number }>();
+  const watermarks = new Map<string, number>();
+  const lockouts = new Map<string, { failures: number; windowEnds: number; lockedUntil: number }>();
+  const now = () => clock.now().getTime();
+
+  function consume(bucket: string, policy: RateLimitPolicy): RateLimitDecision {
+    const at = now();
+    const existing = windows.get(bucket);
+    const current = existing && existing.resetAt > at ? existing : { count: 0, resetAt: at + policy.windowSeconds * 1000 };
+    const allowed = current.count + 1 <= policy.limit;
+    if (allowed) current.count += 1;
+    windows.set(bucket, current);
+    return {
+      allowed,
+      limit: policy.limit,
+      remaining: Math.max(0, policy.limit - current.count),
+      resetSeconds: Math.max(1, Math.ceil((current.resetAt - at) / 1000)),
+    };
+  }
+
+  function lockout(account: string, windowSeconds: number) {
+    const at = now();
+    const state = lockouts.get(account);
+    if (!state || (state.windowEnds <= at && state.lockedUntil <= at)) {
+      const fresh = { failures: 0, windowEnds: at + windowSeconds * 1000, lockedUntil: 0 };
+      lockouts.set(account, fresh);
+      return fresh;
+    }
+    return state;
+  }
+
   return {
-    async consume(key, policy, cost = 1): Promise<RateLimitDecision> {
-      const now = clock.now().getTime();
-      const bucket = `${key}|${policy.name}`;
-      const existing = windows.get(bucket);
-      const current = existing && existing.resetAt > now ? existing : { count: 0, resetAt: now + policy.windowSeconds * 1000 };
-      const allowed = current.count + cost <= policy.limit;
-      if (allowed) current.count += cost;
-      windows.set(bucket, current);
-      return {
-        allowed,
-        limit: policy.limit,
-        remaining: Math.max(0, policy.limit - current.count),
-        resetSeconds: Math.max(1, Math.ceil((current.resetAt - now) / 1000)),
-      };
+    async admit(subject, policy, session) {
+      if (session) {
+        const revokedBefore = Math.max(watermarks.get(`${subject}|*`) ?? 0, watermarks.get(`${subject}|${session.organizationId}`) ?? 0);
+        if (revokedBefore && session.issuedAtMs <= revokedBefore) return { revoked: true };
+      }
+      return { revoked: false, decision: consume(`${subject}|${policy.name}`, policy) };
+    },
+    async revokeSessions(userId, organizationId) {
+      watermarks.set(`user:${userId}|${organizationId ?? "*"}`, now());
+    },
+    async reserveLoginAttempt(account, maxFailures, windowSeconds) {
+      const state = lockout(account, windowSeconds);
+      const at = now();
+      if (state.lockedUntil > at) return { allowed: false, retryAfterSeconds: Math.ceil((state.lockedUntil - at) / 1000) };
+      if (state.failures >= maxFailures) return { allowed: false, retryAfterSeconds: Math.ceil((state.windowEnds - at) / 1000) };
+      state.failures += 1;
+      return { allowed: true, retryAfterSeconds: 0 };
+    },
+    async settleLoginAttempt(account, succeeded, maxFailures, lockSeconds) {
+      const state = lockout(account, lockSeconds);
+      if (succeeded) {
+        lockouts.delete(account);
+        return false;
+      }
+      if (state.failures >= maxFailures && state.lockedUntil <= now()) {
+        state.lockedUntil = now() + lockSeconds * 1000;
+        return true;
+      }
+      return false;
     },
     async ping() {
-      return clock.now().getTime();
+      return now();
     },
   };
 }
