@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { problemForDbError } from "#src/db/errors.ts";
 import { registerDocs } from "#src/features/docs/docs.index.ts";
 import { healthRouter } from "#src/features/health/health.index.ts";
+import { registerFeatures } from "#src/routes.ts";
 import { allowedMethodsIndex } from "#src/lib/allowed-methods.ts";
 import { createRouter } from "#src/lib/create-router.ts";
 import { reportError } from "#src/lib/error-reporter.ts";
@@ -48,6 +49,7 @@ export function createApp(platform: Platform) {
   app.use(`${API_PREFIX}/*`, authenticate(), admission());
 
   app.route("/", healthRouter);
+  registerFeatures(app);
   registerDocs(app);
 
   const allowedMethods = allowedMethodsIndex(app.routes);
