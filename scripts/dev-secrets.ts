@@ -29,3 +29,9 @@ export function persistentDevSecrets(path = ".data/dev-secrets.json"): Secrets {
   writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  // `npm run secrets:generate`: a fresh production set, to pipe into `wrangler secret put`.
+  const secrets = generateSecrets(`key-${new Date().toISOString().slice(0, 10)}`);
+  for (const [name, value] of Object.entries(secrets)) console.log(`${name}=${value}`);
+}

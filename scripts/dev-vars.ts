@@ -39,3 +39,11 @@ export function invalidKeys(vars: Record<string, string>): string[] {
   if (result.success) return [];
   return [...new Set(result.error.issues.map((issue) => String(issue.path[0] ?? "(root)")))].sort();
 }
+
+/** Configuration keys set in the process environment win over .dev.vars (e.g. `LOG_LEVEL=debug npm run dev`). */
+export function environmentOverrides(environment: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const keys = Object.keys(configSchema.shape);
+  return Object.fromEntries(
+    keys.flatMap((key) => (environment[key] === undefined ? [] : [[key, String(environment[key])]])),
+  );
+}

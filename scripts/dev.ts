@@ -3,13 +3,13 @@
 // `wrangler dev`, and prints the URLs. Ctrl-C stops everything it started.
 import { spawn } from "node:child_process";
 import { startGateway } from "./gateway/server.ts";
-import { devDefaults, invalidKeys, readDevVars } from "./dev-vars.ts";
+import { devDefaults, environmentOverrides, invalidKeys, readDevVars } from "./dev-vars.ts";
 import { migrate } from "./migrate.ts";
 import { seed } from "./seed.ts";
 
 const port = Number(process.env.PORT ?? 8787);
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 5488);
-const vars = { ...devDefaults(gatewayPort), ...readDevVars() };
+const vars = { ...devDefaults(gatewayPort), ...readDevVars(), ...environmentOverrides() };
 
 const bad = invalidKeys(vars);
 if (bad.length > 0) {
