@@ -1,23 +1,27 @@
 /** Byte/text helpers shared by the crypto code. */
+
+/** Bytes over a plain ArrayBuffer: what WebCrypto accepts as a BufferSource. */
+export type Bytes = Uint8Array<ArrayBuffer>;
+
 export function toBase64Url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function fromBase64Url(text: string): Uint8Array {
+export function fromBase64Url(text: string): Bytes {
   const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
   const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }
 
-export function fromBase64(text: string): Uint8Array {
+export function fromBase64(text: string): Bytes {
   return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
 }
 
-export const utf8 = (text: string) => new TextEncoder().encode(text);
+export const utf8 = (text: string): Bytes => new TextEncoder().encode(text) as Bytes;
 
-export function randomBytes(length: number): Uint8Array {
+export function randomBytes(length: number): Bytes {
   return crypto.getRandomValues(new Uint8Array(length));
 }
 

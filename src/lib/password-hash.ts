@@ -1,4 +1,4 @@
-import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url, utf8 } from "#src/lib/encoding.ts";
+import { type Bytes, constantTimeEqual, fromBase64Url, randomBytes, toBase64Url, utf8 } from "#src/lib/encoding.ts";
 import type { KeyringEntry } from "#src/lib/envelope.ts";
 import { normalizePassword } from "#src/lib/password-policy.ts";
 
@@ -17,12 +17,12 @@ const ALGORITHM = "pbkdf2-sha256";
 const SALT_BYTES = 16;
 const HASH_BITS = 256;
 
-async function pepper(password: string, secret: string): Promise<Uint8Array> {
+async function pepper(password: string, secret: string): Promise<Bytes> {
   const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8(normalizePassword(password))));
 }
 
-export async function pbkdf2(input: Uint8Array, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+export async function pbkdf2(input: Bytes, salt: Bytes, iterations: number): Promise<Bytes> {
   if (iterations > WORKERS_PBKDF2_MAX_ITERATIONS) {
     throw new RangeError(`PBKDF2 with ${iterations} iterations is refused on Workers (max ${WORKERS_PBKDF2_MAX_ITERATIONS})`);
   }
