@@ -1,6 +1,7 @@
 import { validate } from "@readme/openapi-parser";
 import { describe, expect, it } from "vitest";
 import { createApp } from "#src/app.ts";
+import { generateSecrets } from "../../scripts/dev-secrets.ts";
 import { memoryPlatform } from "#src/platform/memory/adapters.ts";
 
 /** Routes that serve the documentation itself rather than the API. */
@@ -18,7 +19,7 @@ type Document = {
 };
 
 const app = createApp(memoryPlatform(async () => {}));
-const env = { ENVIRONMENT: "test", DATABASE_URL: "postgres://tend@127.0.0.1:9/tend" };
+const env = { ENVIRONMENT: "test", DATABASE_URL: "postgres://tend@127.0.0.1:9/tend", ...generateSecrets("openapi-test") };
 
 async function fetchDocument(): Promise<Document> {
   const response = await app.request("http://api.tend.test/api/v1/openapi.json", {}, env);
