@@ -40,14 +40,14 @@ export function admission(): MiddlewareHandler<AppEnv> {
         ? { organizationId: auth.organizationId, issuedAtMs: auth.issuedAtMs }
         : undefined;
 
-    let admission: Awaited<ReturnType<AppEnv["Variables"]["adapters"]["rateLimiter"]["admit"]>>;
-    try {
-      admission = await c.get("adapters").rateLimiter.admit(subject, policy, session);
-    } catch {
-      throw ServiceUnavailable("Rate limiting is unavailable.", 2);
-    }
-    if (admission.revoked) throw Unauthorized("The token has been revoked.");
-    const { decision } = admission;
+    const admitted = await c
+      .get("adapters")
+      .rateLimiter.admit(subject, policy, session)
+      .catch(() => {
+        throw ServiceUnavailable("Rate limiting is unavailable.", 2);
+      });
+    if (admitted.revoked) throw Unauthorized("The token has been revoked.");
+    const { decision } = admitted;
     if (!decision.allowed) {
       const error = TooManyRequests(decision.resetSeconds);
       const headers = new Headers();

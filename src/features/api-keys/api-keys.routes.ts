@@ -1,0 +1,78 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { PROTECTED_PROBLEMS, SECURED } from "#src/features/organization/security.ts";
+import { API_KEY_SCOPES } from "#src/lib/permissions.ts";
+import { problemResponses } from "#src/lib/problem.ts";
+import { requirePermission } from "#src/middleware/auth.ts";
+
+const ScopeSchema = z.enum(API_KEY_SCOPES as [string, ...string[]]).openapi("ApiKeyScope");
+
+export const ApiKeySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(z.string()),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi("ApiKey");
+
+export const IssuedApiKeySchema = ApiKeySchema.extend({
+  key: z.string().openapi({ description: "The secret: shown this once, never again" }),
+}).openapi("IssuedApiKey");
+
+export const ApiKeyCreateSchema = z
+  .object({ name: z.string().trim().min(1).max(100), scopes: z.array(ScopeSchema).min(1).max(20) })
+  .strict()
+  .openapi("ApiKeyCreate");
+
+const IdParam = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
+const issued = { description: "The key, shown once", content: { "application/json": { schema: IssuedApiKeySchema } } };
+
+export const list = createRoute({
+  method: "get",
+  path: "/api-keys",
+  tags: ["API keys"],
+  summary: "The organization's API keys, without secrets",
+  middleware: [requirePermission("api-keys:read")] as const,
+  security: SECURED,
+  responses: {
+    200: { description: "Keys", content: { "application/json": { schema: z.object({ data: z.array(ApiKeySchema) }) } } },
+    ...problemResponses(...PROTECTED_PROBLEMS),
+  },
+});
+
+export const create = createRoute({
+  method: "post",
+  path: "/api-keys",
+  tags: ["API keys"],
+  summary: "Issue a key with scopes the caller holds",
+  middleware: [requirePermission("api-keys:write")] as const,
+  security: SECURED,
+  request: { body: { required: true, content: { "application/json": { schema: ApiKeyCreateSchema } } } },
+  responses: { 201: issued, ...problemResponses(...PROTECTED_PROBLEMS, 400, 413, 415, 422) },
+});
+
+export const rotate = createRoute({
+  method: "post",
+  path: "/api-keys/{id}/rotate",
+  tags: ["API keys"],
+  summary: "Replace a key; the old one works until the grace period ends",
+  middleware: [requirePermission("api-keys:write")] as const,
+  security: SECURED,
+  request: { params: IdParam },
+  responses: { 201: issued, ...problemResponses(...PROTECTED_PROBLEMS, 404, 409, 422) },
+});
+
+export const revoke = createRoute({
+  method: "delete",
+  path: "/api-keys/{id}",
+  tags: ["API keys"],
+  summary: "Revoke a key at once",
+  middleware: [requirePermission("api-keys:write")] as const,
+  security: SECURED,
+  request: { params: IdParam },
+  responses: { 204: { description: "Revoked" }, ...problemResponses(...PROTECTED_PROBLEMS, 404, 422) },
+});

@@ -1,0 +1,146 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { type AuthDeps, auditOriginSql, RESET_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
+import { refreshTokenInsert, type TokenPair } from "#src/features/auth/auth.sessions.ts";
+import { refreshTokens, type Role, users } from "#src/db/schema/index.ts";
+import { auditInsert } from "#src/lib/audit.ts";
+import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
+import { BadRequest, NotFound, Unauthorized } from "#src/lib/errors.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
+import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
+import { signAccessToken } from "#src/lib/tokens.ts";
+import type { Caller } from "#src/features/auth/auth.refresh.service.ts";
+
+export const FORGOT_MESSAGE = "If an account uses this email, a reset link is on its way.";
+
+/**
+ * Creates a reset token only when the email is known, in one statement, doing the same work
+ * either way; the mail goes out after the response so timing tells nothing.
+ */
+export async function forgotPassword(deps: AuthDeps, email: string): Promise<void> {
+  const token = randomToken();
+  const hash = await sha256Hex(token);
+  const address = email.toLowerCase();
+  const expiresAt = new Date(Date.now() + RESET_TOKEN_TTL_MS).toISOString();
+  const result = await deps.db.execute<{ user_id: string }>(sql`
+    with target as (select id from users where email = ${address}),
+    created as (
+      insert into one_time_tokens (id, user_id, purpose, token_hash, expires_at)
+      select ${uuidv7()}::uuid, id, 'password_reset', ${hash}, ${expiresAt}::timestamptz from target
+      returning user_id
+    ), audited as (
+      insert into audit_events (id, actor_user_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
+      select ${uuidv7()}::uuid, id, 'auth.password.reset_requested', 'user', id::text, ${auditOriginSql(deps.origin)}, '{}'::jsonb
+      from target
+      returning id
+    )
+    select user_id, (select count(*) from audited) as audited from created`);
+  if (!result.rows[0]) return;
+  deps.defer(
+    deps.mailer.send({
+      to: address,
+      subject: "Reset your Tend password",
+      text: `Reset your password (the link works once, for 30 minutes): ${deps.config.APP_URL}/reset-password?token=${token}`,
+      template: "password-reset",
+    }),
+  );
+}
+
+/** Spends a reset token (once), sets the password and signs the user out everywhere. */
+export async function resetPassword(deps: AuthDeps, token: string, password: string): Promise<void> {
+  assertPasswordPolicy(password, "password");
+  const [hash, passwordHash] = await Promise.all([sha256Hex(token), hashPassword(password, deps.config.PASSWORD_PEPPERS)]);
+  const result = await deps.db.execute<{ id: string }>(sql`
+    with spent as (
+      update one_time_tokens set used_at = now()
+      where token_hash = ${hash} and purpose = 'password_reset' and used_at is null and expires_at > now()
+      returning user_id
+    ), changed as (
+      update users set password_hash = ${passwordHash}, updated_at = now()
+      where id in (select user_id from spent)
+      returning id
+    ), revoked as (
+      update refresh_tokens set revoked_at = now()
+      where user_id in (select id from changed) and revoked_at is null
+      returning id
+    ), audited as (
+      insert into audit_events (id, actor_user_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
+      select ${uuidv7()}::uuid, id, 'auth.password.reset', 'user', id::text, ${auditOriginSql(deps.origin)}, '{}'::jsonb
+      from changed
+      returning id
+    )
+    select id, (select count(*) from revoked) as revoked, (select count(*) from audited) as audited from changed`);
+  const userId = result.rows[0]?.id;
+  if (!userId) throw BadRequest("The reset link is invalid, expired or already used.");
+  await deps.rateLimiter.revokeSessions(userId);
+}
+
+/**
+ * Changes the password after checking the current one. Every other session ends (all refresh
+ * tokens, all access tokens); the caller gets a fresh pair signed after the revocation.
+ */
+export async function changePassword(
+  deps: AuthDeps,
+  caller: Caller & { role: Role },
+  input: { currentPassword: string; newPassword: string },
+): Promise<TokenPair> {
+  assertPasswordPolicy(input.newPassword, "newPassword");
+  const { db, config } = deps;
+  const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, caller.userId));
+  if (!user) throw NotFound("No such user.");
+  const check = await verifyPassword(input.currentPassword, user.passwordHash, config.PASSWORD_PEPPERS);
+  if (!check.valid) throw Unauthorized("The current password is wrong.");
+  await deps.rateLimiter.revokeSessions(caller.userId);
+  const refreshToken = randomToken();
+  const [passwordHash, { insert }] = await Promise.all([
+    hashPassword(input.newPassword, config.PASSWORD_PEPPERS),
+    refreshTokenInsert(db, config, refreshToken, caller),
+  ]);
+  await db.batch([
+    db.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, caller.userId)),
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(refreshTokens.userId, caller.userId), isNull(refreshTokens.revokedAt))),
+    insert,
+    auditInsert(db, deps.origin, {
+      action: "auth.password.changed",
+      organizationId: caller.organizationId,
+      actorUserId: caller.userId,
+      targetType: "user",
+      targetId: caller.userId,
+    }),
+  ]);
+  // Signed after the revocation and a database round trip, so it is newer than the watermark.
+  const accessToken = await signAccessToken(config, caller);
+  return {
+    accessToken,
+    refreshToken,
+    tokenType: "Bearer",
+    expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+    organizationId: caller.organizationId,
+    role: caller.role,
+  };
+}
+
+/** Spends an email-verification token (once) and marks the address verified. */
+export async function verifyEmail(deps: AuthDeps, token: string): Promise<void> {
+  const hash = await sha256Hex(token);
+  const result = await deps.db.execute<{ id: string }>(sql`
+    with spent as (
+      update one_time_tokens set used_at = now()
+      where token_hash = ${hash} and purpose = 'email_verify' and used_at is null and expires_at > now()
+      returning user_id
+    ), verified as (
+      update users set email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+      where id in (select user_id from spent)
+      returning id
+    ), audited as (
+      insert into audit_events (id, actor_user_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
+      select ${uuidv7()}::uuid, id, 'auth.email.verified', 'user', id::text, ${auditOriginSql(deps.origin)}, '{}'::jsonb
+      from verified
+      returning id
+    )
+    select id, (select count(*) from audited) as audited from verified`);
+  if (!result.rows[0]) throw BadRequest("The verification link is invalid, expired or already used.");
+}

@@ -1,0 +1,139 @@
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { type AuthDeps, auditOriginSql } from "#src/features/auth/auth.deps.ts";
+import type { TokenPair } from "#src/features/auth/auth.sessions.ts";
+import { type Role, refreshTokens } from "#src/db/schema/index.ts";
+import { auditInsert } from "#src/lib/audit.ts";
+import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
+import { NotFound, Unauthorized } from "#src/lib/errors.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
+import { signAccessToken } from "#src/lib/tokens.ts";
+
+interface RotationRow extends Record<string, unknown> {
+  outcome: "rotated" | "reuse";
+  user_id: string;
+  organization_id: string;
+  role: Role | null;
+}
+
+function pair(deps: AuthDeps, refreshToken: string, accessToken: string, organizationId: string, role: Role): TokenPair {
+  return { accessToken, refreshToken, tokenType: "Bearer", expiresIn: deps.config.ACCESS_TOKEN_TTL_SECONDS, organizationId, role };
+}
+
+const refreshExpiry = (deps: AuthDeps) => new Date(Date.now() + deps.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000).toISOString();
+
+/**
+ * Rotates a refresh token in one statement: marks it used, inserts its successor in the same
+ * family (the role read from the current membership), or, when the token was already used,
+ * revokes the whole family and records the reuse.
+ */
+export async function rotateRefreshToken(deps: AuthDeps, presented: string): Promise<TokenPair> {
+  const next = randomToken();
+  const [presentedHash, nextHash] = await Promise.all([sha256Hex(presented), sha256Hex(next)]);
+  const result = await deps.db.execute<RotationRow>(sql`
+    with used as (
+      update refresh_tokens set used_at = now()
+      where token_hash = ${presentedHash} and used_at is null and revoked_at is null and expires_at > now()
+      returning family_id, user_id, organization_id
+    ), current_member as (
+      select used.family_id, used.user_id, used.organization_id, m.role
+      from used join memberships m on m.organization_id = used.organization_id and m.user_id = used.user_id
+    ), inserted as (
+      insert into refresh_tokens (id, family_id, user_id, organization_id, token_hash, expires_at)
+      select ${uuidv7()}::uuid, family_id, user_id, organization_id, ${nextHash}, ${refreshExpiry(deps)}::timestamptz
+      from current_member
+      returning id
+    ), reused as (
+      select family_id, user_id, organization_id from refresh_tokens
+      where token_hash = ${presentedHash} and used_at is not null and revoked_at is null
+        and not exists (select 1 from used)
+    ), revoked as (
+      update refresh_tokens set revoked_at = now()
+      where family_id in (select family_id from reused) and revoked_at is null
+      returning id
+    ), audited as (
+      insert into audit_events (id, organization_id, actor_user_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
+      select ${uuidv7()}::uuid, organization_id, user_id, 'auth.refresh_reuse', 'refresh_token_family', family_id::text,
+        ${auditOriginSql(deps.origin)}, '{}'::jsonb
+      from reused
+      returning id
+    )
+    select 'rotated' as outcome, user_id, organization_id, role,
+      (select count(*) from inserted) as inserted
+    from current_member
+    union all
+    select 'reuse', user_id, organization_id, null, (select count(*) from revoked) + (select count(*) from audited)
+    from reused`);
+  const row = result.rows[0];
+  if (!row || row.outcome !== "rotated" || !row.role) {
+    throw Unauthorized("The refresh token is invalid, expired or revoked.");
+  }
+  const accessToken = await signAccessToken(deps.config, { userId: row.user_id, organizationId: row.organization_id, role: row.role });
+  return pair(deps, next, accessToken, row.organization_id, row.role);
+}
+
+export interface Caller {
+  userId: string;
+  organizationId: string;
+}
+
+/** Revokes the family of one of the caller's refresh tokens; someone else's token changes nothing. */
+export async function logout(deps: AuthDeps, caller: Caller, refreshToken: string): Promise<void> {
+  const { db } = deps;
+  const hash = await sha256Hex(refreshToken);
+  const family = db
+    .select({ familyId: refreshTokens.familyId })
+    .from(refreshTokens)
+    .where(and(eq(refreshTokens.tokenHash, hash), eq(refreshTokens.userId, caller.userId)));
+  await db.batch([
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(inArray(refreshTokens.familyId, family), isNull(refreshTokens.revokedAt))),
+    auditInsert(db, deps.origin, {
+      action: "auth.logout",
+      organizationId: caller.organizationId,
+      actorUserId: caller.userId,
+      targetType: "user",
+      targetId: caller.userId,
+    }),
+  ]);
+}
+
+/** Revokes every refresh token and, through the rate limiter's watermark, every access token. */
+export async function logoutAll(deps: AuthDeps, caller: Caller): Promise<void> {
+  const { db } = deps;
+  await db.batch([
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(refreshTokens.userId, caller.userId), isNull(refreshTokens.revokedAt))),
+    auditInsert(db, deps.origin, {
+      action: "auth.logout_all",
+      organizationId: caller.organizationId,
+      actorUserId: caller.userId,
+      targetType: "user",
+      targetId: caller.userId,
+    }),
+  ]);
+  await deps.rateLimiter.revokeSessions(caller.userId);
+}
+
+/** A new session in another organization of the caller's, in one statement; 404 when not a member. */
+export async function switchOrganization(deps: AuthDeps, caller: Caller, organizationId: string): Promise<TokenPair> {
+  const next = randomToken();
+  const result = await deps.db.execute<{ role: Role }>(sql`
+    with member as (
+      select user_id, organization_id, role from memberships
+      where user_id = ${caller.userId} and organization_id = ${organizationId}
+    ), inserted as (
+      insert into refresh_tokens (id, family_id, user_id, organization_id, token_hash, expires_at)
+      select ${uuidv7()}::uuid, ${uuidv7()}::uuid, user_id, organization_id, ${await sha256Hex(next)}, ${refreshExpiry(deps)}::timestamptz
+      from member
+      returning id
+    )
+    select role, (select count(*) from inserted) as inserted from member`);
+  const role = result.rows[0]?.role;
+  if (!role) throw NotFound("No such organization.");
+  const accessToken = await signAccessToken(deps.config, { userId: caller.userId, organizationId, role });
+  return pair(deps, next, accessToken, organizationId, role);
+}

@@ -1,0 +1,209 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
+import { ROLES } from "#src/db/schema/identity.ts";
+import { requirePermission } from "#src/middleware/auth.ts";
+import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemResponses } from "#src/lib/problem.ts";
+
+const tags = ["Auth"];
+const Email = z.string().trim().email().max(254);
+const Password = z.string().min(1).max(1024);
+const OpaqueToken = z.string().min(16).max(256);
+
+const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
+const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
+
+export const UserSchema = z
+  .object({ id: z.string().uuid(), email: z.string(), name: z.string(), emailVerified: z.boolean(), mfaEnabled: z.boolean() })
+  .openapi("User");
+
+export const OrganizationSummarySchema = z
+  .object({ id: z.string().uuid(), name: z.string(), slug: z.string(), timezone: z.string() })
+  .openapi("OrganizationSummary");
+
+const SignupBody = z
+  .object({
+    organizationName: z.string().trim().min(1).max(200),
+    organizationSlug: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lower-case letters, digits and dashes, 2 to 63 characters")
+      .optional(),
+    name: z.string().trim().min(1).max(200),
+    email: Email,
+    password: Password,
+  })
+  .strict()
+  .openapi("SignupRequest");
+
+export const signup = createRoute({
+  method: "post",
+  path: "/auth/signup",
+  tags,
+  summary: "Create an organization and its owner; mails an email-verification link",
+  request: { body: json(SignupBody) },
+  responses: {
+    201: ok(
+      "Signed up and signed in",
+      z
+        .object({ user: UserSchema, organization: OrganizationSummarySchema, tokens: TokenPairSchema })
+        .openapi("SignupResult"),
+    ),
+    ...problemResponses(400, 409, 422, 429, 500, 503),
+  },
+});
+
+const LoginBody = z
+  .object({ email: Email, password: Password, organizationId: z.string().uuid().optional() })
+  .strict()
+  .openapi("LoginRequest");
+
+export const LoginResultSchema = z
+  .union([
+    z.object({ mfaRequired: z.literal(false), tokens: TokenPairSchema }),
+    z.object({
+      mfaRequired: z.literal(true),
+      mfaToken: z.string().openapi({ description: "For POST /auth/mfa/verify; valid 5 minutes" }),
+    }),
+  ])
+  .openapi("LoginResult");
+
+export const OrganizationChoiceSchema = ProblemSchema.and(
+  z.object({ organizations: z.array(z.object({ id: z.string().uuid(), name: z.string() })) }),
+).openapi("OrganizationChoiceRequired");
+
+export const login = createRoute({
+  method: "post",
+  path: "/auth/login",
+  tags,
+  summary: "Sign in with email and password; locks the account for 15 minutes after 5 failures",
+  request: { body: json(LoginBody) },
+  responses: {
+    200: ok("Signed in, or the MFA step is required", LoginResultSchema),
+    409: {
+      description: "Member of several organizations: send organizationId",
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: OrganizationChoiceSchema } },
+    },
+    ...problemResponses(400, 401, 403, 422, 429, 500, 503),
+  },
+});
+
+const RefreshBody = z.object({ refreshToken: OpaqueToken }).strict().openapi("RefreshRequest");
+
+export const refresh = createRoute({
+  method: "post",
+  path: "/auth/refresh",
+  tags,
+  summary: "Rotate a refresh token; presenting a used one revokes its whole family",
+  request: { body: json(RefreshBody) },
+  responses: {
+    200: ok("A new token pair", TokenPairSchema),
+    ...problemResponses(400, 401, 422, 429, 500, 503),
+  },
+});
+
+export const logout = createRoute({
+  method: "post",
+  path: "/auth/logout",
+  tags,
+  summary: "Revoke the refresh-token family of this session",
+  middleware: [requirePermission("profile:self")] as const,
+  security: [{ bearer: [] }],
+  request: { body: json(RefreshBody) },
+  responses: {
+    204: { description: "Signed out" },
+    ...problemResponses(400, 401, 403, 422, 429, 500, 503),
+  },
+});
+
+export const logoutAll = createRoute({
+  method: "post",
+  path: "/auth/logout-all",
+  tags,
+  summary: "Revoke every refresh token and every access token of the caller",
+  middleware: [requirePermission("profile:self")] as const,
+  security: [{ bearer: [] }],
+  responses: {
+    204: { description: "Signed out everywhere" },
+    ...problemResponses(401, 403, 429, 500, 503),
+  },
+});
+
+const SwitchBody = z.object({ organizationId: z.string().uuid() }).strict().openapi("SwitchOrganizationRequest");
+
+export const switchOrganization = createRoute({
+  method: "post",
+  path: "/auth/switch",
+  tags,
+  summary: "A token pair for another organization the caller belongs to",
+  middleware: [requirePermission("profile:self")] as const,
+  security: [{ bearer: [] }],
+  request: { body: json(SwitchBody) },
+  responses: {
+    200: ok("Signed in to the organization", TokenPairSchema),
+    ...problemResponses(400, 401, 403, 404, 422, 429, 500, 503),
+  },
+});
+
+const ForgotBody = z.object({ email: Email }).strict().openapi("ForgotPasswordRequest");
+
+export const AcceptedSchema = z.object({ message: z.string() }).openapi("Accepted");
+
+export const forgotPassword = createRoute({
+  method: "post",
+  path: "/auth/password/forgot",
+  tags,
+  summary: "Mail a password-reset link; answers the same whether or not the email is known",
+  request: { body: json(ForgotBody) },
+  responses: {
+    202: ok("Accepted", AcceptedSchema),
+    ...problemResponses(400, 422, 429, 500, 503),
+  },
+});
+
+const ResetBody = z.object({ token: OpaqueToken, password: Password }).strict().openapi("ResetPasswordRequest");
+
+export const resetPassword = createRoute({
+  method: "post",
+  path: "/auth/password/reset",
+  tags,
+  summary: "Set a new password with a reset token (single use); signs out every session",
+  request: { body: json(ResetBody) },
+  responses: {
+    204: { description: "Password changed" },
+    ...problemResponses(400, 422, 429, 500, 503),
+  },
+});
+
+const ChangeBody = z
+  .object({ currentPassword: Password, newPassword: Password })
+  .strict()
+  .openapi("ChangePasswordRequest");
+
+export const changePassword = createRoute({
+  method: "post",
+  path: "/auth/password/change",
+  tags,
+  summary: "Change the password; other sessions are signed out, this one gets fresh tokens",
+  middleware: [requirePermission("profile:self")] as const,
+  security: [{ bearer: [] }],
+  request: { body: json(ChangeBody) },
+  responses: {
+    200: ok("Password changed; a new token pair", TokenPairSchema),
+    ...problemResponses(400, 401, 403, 422, 429, 500, 503),
+  },
+});
+
+const VerifyEmailBody = z.object({ token: OpaqueToken }).strict().openapi("VerifyEmailRequest");
+
+export const verifyEmail = createRoute({
+  method: "post",
+  path: "/auth/email/verify",
+  tags,
+  summary: "Confirm the email address with the mailed token (single use)",
+  request: { body: json(VerifyEmailBody) },
+  responses: {
+    204: { description: "Email verified" },
+    ...problemResponses(400, 422, 429, 500, 503),
+  },
+});
+
+export const RoleSchema = z.enum(ROLES);

@@ -1,0 +1,192 @@
+import { eq, sql } from "drizzle-orm";
+import { type AuthDeps, LOGIN_LOCK_SECONDS, LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECONDS, VERIFY_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import { newSession, type TokenPair } from "#src/features/auth/auth.sessions.ts";
+import { problemForDbError } from "#src/db/errors.ts";
+import { type Role, memberships, oneTimeTokens, organizations, users } from "#src/db/schema/index.ts";
+import { auditInsert } from "#src/lib/audit.ts";
+import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
+import { Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
+import { burnPasswordTime, hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
+import { passwordProblem } from "#src/lib/password-policy.ts";
+import { signMfaToken } from "#src/lib/tokens.ts";
+
+export interface SignupInput {
+  organizationName: string;
+  organizationSlug?: string | undefined;
+  name: string;
+  email: string;
+  password: string;
+}
+
+/** Throws 422 naming `field` when the password breaks the policy. */
+export function assertPasswordPolicy(password: string, field: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw ValidationFailed([{ path: `body.${field}`, message: problem }]);
+}
+
+function slugFrom(name: string): string {
+  const base = name
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
+  return `${base || "org"}-${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, "0")}`.replace(/^-/, "o");
+}
+
+/** A new organization, its owner, the first session and an email-verification mail: one batch. */
+export async function signup(deps: AuthDeps, input: SignupInput) {
+  assertPasswordPolicy(input.password, "password");
+  const { db, config } = deps;
+  const email = input.email.toLowerCase();
+  const userId = uuidv7();
+  const organization = { id: uuidv7(), name: input.organizationName, slug: input.organizationSlug ?? slugFrom(input.organizationName), timezone: "UTC" };
+  const verifyToken = randomToken();
+  const [passwordHash, verifyHash, session] = await Promise.all([
+    hashPassword(input.password, config.PASSWORD_PEPPERS),
+    sha256Hex(verifyToken),
+    newSession(db, config, { userId, organizationId: organization.id, role: "owner" }),
+  ]);
+  try {
+    await db.batch([
+      db.insert(organizations).values(organization),
+      db.insert(users).values({ id: userId, email, name: input.name, passwordHash }),
+      db.insert(memberships).values({ organizationId: organization.id, userId, role: "owner" }),
+      db.insert(oneTimeTokens).values({
+        id: uuidv7(),
+        userId,
+        purpose: "email_verify",
+        tokenHash: verifyHash,
+        expiresAt: new Date(Date.now() + VERIFY_TOKEN_TTL_MS),
+      }),
+      session.insert,
+      auditInsert(db, deps.origin, {
+        action: "auth.signup",
+        organizationId: organization.id,
+        actorUserId: userId,
+        targetType: "user",
+        targetId: userId,
+      }),
+    ]);
+  } catch (error) {
+    if (problemForDbError(error)?.status === 409) throw Conflict("This email is already registered, or the organization slug is taken.");
+    throw error;
+  }
+  deps.defer(
+    deps.mailer.send({
+      to: email,
+      subject: "Confirm your email for Tend",
+      text: `Confirm your email address: ${config.APP_URL}/verify-email?token=${verifyToken}`,
+      template: "email-verify",
+    }),
+  );
+  return {
+    user: { id: userId, email, name: input.name, emailVerified: false, mfaEnabled: false },
+    organization,
+    tokens: session.tokens,
+  };
+}
+
+export interface LoginInput {
+  email: string;
+  password: string;
+  organizationId?: string | undefined;
+}
+
+export type LoginOutcome =
+  | { kind: "tokens"; tokens: TokenPair }
+  | { kind: "mfa"; mfaToken: string }
+  | { kind: "choose"; organizations: { id: string; name: string }[] };
+
+interface LoginRow extends Record<string, unknown> {
+  id: string;
+  password_hash: string;
+  totp_enabled: boolean;
+  organizations: { id: string; name: string; role: Role }[];
+}
+
+const INVALID_LOGIN = "Invalid email or password.";
+
+/**
+ * Password sign-in. The lockout account key is the email's hash, known or not, and an attempt is
+ * reserved before the password is checked, so a burst of guesses verifies at most 5.
+ */
+export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOutcome> {
+  const { db, config, rateLimiter } = deps;
+  const email = input.email.toLowerCase();
+  const account = await sha256Hex(email);
+  const attempt = await rateLimiter.reserveLoginAttempt(account, LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECONDS);
+  if (!attempt.allowed) throw TooManyRequests(Math.max(1, attempt.retryAfterSeconds));
+
+  const result = await db.execute<LoginRow>(sql`
+    select u.id, u.password_hash, u.totp_enabled_at is not null as totp_enabled,
+      coalesce(json_agg(json_build_object('id', o.id, 'name', o.name, 'role', m.role) order by o.name, o.id)
+        filter (where o.id is not null), '[]'::json) as organizations
+    from users u
+    left join memberships m on m.user_id = u.id
+    left join organizations o on o.id = m.organization_id
+    where u.email = ${email}
+    group by u.id`);
+  const user = result.rows[0];
+
+  const check = user
+    ? await verifyPassword(input.password, user.password_hash, config.PASSWORD_PEPPERS)
+    : await burnPasswordTime(input.password, config.PASSWORD_PEPPERS).then(() => ({ valid: false, needsRehash: false }));
+
+  if (!user || !check.valid) {
+    const locked = await rateLimiter.settleLoginAttempt(account, false, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
+    const target = user ? { targetType: "user", targetId: user.id } : {};
+    const failed = auditInsert(db, deps.origin, {
+      action: "auth.login.failed",
+      actorUserId: user?.id ?? null,
+      ...target,
+      metadata: { reason: user ? "wrong_password" : "unknown_email" },
+    });
+    if (locked) {
+      await db.batch([failed, auditInsert(db, deps.origin, { action: "auth.lockout", actorUserId: user?.id ?? null, ...target })]);
+    } else {
+      await failed;
+    }
+    throw Unauthorized(INVALID_LOGIN);
+  }
+  await rateLimiter.settleLoginAttempt(account, true, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
+
+  const membership = chooseOrganization(user.organizations, input.organizationId);
+  if ("choose" in membership) return { kind: "choose", organizations: membership.choose };
+
+  if (user.totp_enabled) {
+    return { kind: "mfa", mfaToken: await signMfaToken(config, { userId: user.id, organizationId: membership.id }) };
+  }
+  const session = await newSession(db, config, { userId: user.id, organizationId: membership.id, role: membership.role });
+  const rehash = check.needsRehash
+    ? [db.update(users).set({ passwordHash: await hashPassword(input.password, config.PASSWORD_PEPPERS) }).where(eq(users.id, user.id))]
+    : [];
+  await db.batch([
+    session.insert,
+    auditInsert(db, deps.origin, {
+      action: "auth.login.succeeded",
+      organizationId: membership.id,
+      actorUserId: user.id,
+      targetType: "user",
+      targetId: user.id,
+    }),
+    ...rehash,
+  ]);
+  return { kind: "tokens", tokens: session.tokens };
+}
+
+function chooseOrganization(
+  memberOf: LoginRow["organizations"],
+  wanted: string | undefined,
+): LoginRow["organizations"][number] | { choose: { id: string; name: string }[] } {
+  if (wanted) {
+    const found = memberOf.find((organization) => organization.id === wanted);
+    if (!found) throw Forbidden("You are not a member of this organization.");
+    return found;
+  }
+  const [only, ...others] = memberOf;
+  if (!only) throw Forbidden("You are not a member of any organization.");
+  if (others.length > 0) return { choose: memberOf.map(({ id, name }) => ({ id, name })) };
+  return only;
+}

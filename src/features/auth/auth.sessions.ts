@@ -1,0 +1,78 @@
+import { z } from "@hono/zod-openapi";
+import type { Database } from "#src/db/client.ts";
+import { ROLES, type Role, refreshTokens } from "#src/db/schema/identity.ts";
+import type { Config } from "#src/env.ts";
+import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
+import { signAccessToken } from "#src/lib/tokens.ts";
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: "Bearer";
+  expiresIn: number;
+  organizationId: string;
+  role: Role;
+}
+
+export const TokenPairSchema = z
+  .object({
+    accessToken: z.string().openapi({ description: "ES256 JWT for the Authorization header" }),
+    refreshToken: z.string().openapi({ description: "Opaque, single use: rotated by POST /auth/refresh" }),
+    tokenType: z.literal("Bearer"),
+    expiresIn: z.number().int().openapi({ description: "Seconds until the access token expires" }),
+    organizationId: z.string().uuid(),
+    role: z.enum(ROLES),
+  })
+  .openapi("TokenPair");
+
+export interface SessionInput {
+  userId: string;
+  organizationId: string;
+  role: Role;
+  /** Continues a refresh-token family (rotation); a new family otherwise. */
+  familyId?: string;
+}
+
+/**
+ * The refresh-token insert for a new session, built from an already-made opaque token. Returned
+ * inside an object: a query builder is thenable, and resolving a promise with it would run it.
+ */
+export async function refreshTokenInsert(db: Database, config: Config, refreshToken: string, input: SessionInput) {
+  const tokenHash = await sha256Hex(refreshToken);
+  const insert = db.insert(refreshTokens).values({
+    id: uuidv7(),
+    familyId: input.familyId ?? uuidv7(),
+    userId: input.userId,
+    organizationId: input.organizationId,
+    tokenHash,
+    expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_TTL_DAYS * 86_400_000),
+  });
+  return { insert };
+}
+
+export type RefreshTokenInsert = Awaited<ReturnType<typeof refreshTokenInsert>>["insert"];
+
+/** Builds a new session: signs an access token and returns the refresh-token insert to batch. */
+export async function newSession(
+  db: Database,
+  config: Config,
+  input: SessionInput,
+): Promise<{ tokens: TokenPair; insert: RefreshTokenInsert }> {
+  const refreshToken = randomToken();
+  const [accessToken, { insert }] = await Promise.all([
+    signAccessToken(config, input),
+    refreshTokenInsert(db, config, refreshToken, input),
+  ]);
+  return {
+    tokens: {
+      accessToken,
+      refreshToken,
+      tokenType: "Bearer",
+      expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+      organizationId: input.organizationId,
+      role: input.role,
+    },
+    insert,
+  };
+}

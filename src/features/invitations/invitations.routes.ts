@@ -1,0 +1,53 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { RoleSchema } from "#src/features/members/members.routes.ts";
+import { PROTECTED_PROBLEMS, SECURED } from "#src/features/organization/security.ts";
+import { problemResponses } from "#src/lib/problem.ts";
+import { requirePermission } from "#src/middleware/auth.ts";
+
+export const InvitationCreateSchema = z
+  .object({ email: z.email().max(254), role: RoleSchema })
+  .strict()
+  .openapi("InvitationCreate");
+
+export const InvitationSchema = z
+  .object({ id: z.uuid(), email: z.string(), role: RoleSchema, expiresAt: z.string() })
+  .openapi("Invitation");
+
+export const InvitationAcceptSchema = z
+  .object({
+    token: z.string().min(1).max(200),
+    name: z.string().trim().min(1).max(200).optional(),
+    password: z.string().min(1).max(1024).optional(),
+  })
+  .strict()
+  .openapi("InvitationAccept");
+
+export const AcceptedSchema = z
+  .object({ organizationId: z.uuid(), userId: z.uuid(), role: RoleSchema })
+  .openapi("InvitationAccepted");
+
+export const create = createRoute({
+  method: "post",
+  path: "/invitations",
+  tags: ["Members"],
+  summary: "Invite someone by email to join with a role",
+  middleware: [requirePermission("invitations:write")] as const,
+  security: SECURED,
+  request: { body: { required: true, content: { "application/json": { schema: InvitationCreateSchema } } } },
+  responses: {
+    201: { description: "Invitation sent", content: { "application/json": { schema: InvitationSchema } } },
+    ...problemResponses(...PROTECTED_PROBLEMS, 400, 413, 415, 422),
+  },
+});
+
+export const accept = createRoute({
+  method: "post",
+  path: "/invitations/accept",
+  tags: ["Members"],
+  summary: "Accept an invitation: creates the account, or links an existing one with its password",
+  request: { body: { required: true, content: { "application/json": { schema: InvitationAcceptSchema } } } },
+  responses: {
+    201: { description: "Now a member", content: { "application/json": { schema: AcceptedSchema } } },
+    ...problemResponses(400, 401, 404, 409, 410, 413, 415, 422, 429, 500, 503),
+  },
+});

@@ -1,0 +1,143 @@
+import { sql } from "drizzle-orm";
+import type { Database } from "#src/db/client.ts";
+import { invitations, type Role } from "#src/db/schema/index.ts";
+import type { Config } from "#src/env.ts";
+import { auditFromCte } from "#src/features/organization/audit-sql.ts";
+import { type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
+import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
+import { Conflict, Forbidden, NotFound, ProblemError, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
+import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
+import { passwordProblem } from "#src/lib/password-policy.ts";
+import { canAssignRole } from "#src/lib/permissions.ts";
+import type { AuthContext } from "#src/middleware/auth.ts";
+import type { Mailer } from "#src/platform/mailer.ts";
+
+export const INVITATION_TTL_DAYS = 7;
+
+export interface InvitationDeps {
+  db: Database;
+  origin: AuditOrigin;
+  config: Config;
+  mailer: Mailer;
+}
+
+const Gone = (detail: string) => new ProblemError({ status: 410, slug: "gone", title: "Gone", detail });
+
+export async function createInvitation(deps: InvitationDeps, auth: AuthContext, input: { email: string; role: Role }) {
+  const actor = auth.role ?? "admin";
+  if (!canAssignRole(actor, input.role)) throw Forbidden(`A ${actor} cannot invite a ${input.role}.`);
+  const email = input.email.toLowerCase();
+  const token = randomToken();
+  const id = uuidv7();
+  const expiresAt = new Date(Date.now() + INVITATION_TTL_DAYS * 86_400_000);
+  const { db } = deps;
+  await db.batch([
+    db.insert(invitations).values({
+      id,
+      organizationId: auth.organizationId,
+      email,
+      role: input.role,
+      tokenHash: await sha256Hex(token),
+      invitedBy: auth.userId,
+      expiresAt,
+    }),
+    auditInsert(db, deps.origin, {
+      action: "invitation.created",
+      organizationId: auth.organizationId,
+      actorUserId: auth.userId,
+      actorApiKeyId: auth.apiKeyId,
+      targetType: "invitation",
+      targetId: id,
+      metadata: { role: input.role },
+    }),
+  ]);
+  const link = `${deps.config.APP_URL}/accept-invitation?token=${encodeURIComponent(token)}`;
+  await deps.mailer.send({
+    to: email,
+    subject: "You're invited to Tend",
+    text: `You have been invited to join an organization on Tend as ${input.role}.\n\nAccept within ${INVITATION_TTL_DAYS} days: ${link}\n`,
+    template: "invitation",
+  });
+  return { id, email, role: input.role, expiresAt: expiresAt.toISOString() };
+}
+
+type Lookup = {
+  organization_id: string;
+  email: string;
+  role: Role;
+  accepted: boolean;
+  expired: boolean;
+  user_id: string | null;
+  password_hash: string | null;
+  already_member: boolean;
+};
+
+export interface AcceptInput {
+  token: string;
+  name?: string;
+  password?: string;
+}
+
+/** Who the accepting person is: an existing account proven by its password, or a new one. */
+async function resolveAccount(deps: InvitationDeps, found: Lookup, input: AcceptInput) {
+  if (found.user_id && found.password_hash) {
+    const check = input.password ? await verifyPassword(input.password, found.password_hash, deps.config.PASSWORD_PEPPERS) : { valid: false };
+    if (!check.valid) throw Unauthorized("Sign in with this account's password to accept the invitation.");
+    return { userId: found.user_id, newUser: null };
+  }
+  const errors = [];
+  if (!input.name) errors.push({ path: "body.name", message: "is required to create your account" });
+  const problem = input.password ? passwordProblem(input.password) : "is required to create your account";
+  if (problem) errors.push({ path: "body.password", message: problem });
+  if (errors.length > 0 || !input.name || !input.password) throw ValidationFailed(errors);
+  const userId = uuidv7();
+  return { userId, newUser: { name: input.name, passwordHash: await hashPassword(input.password, deps.config.PASSWORD_PEPPERS) } };
+}
+
+/**
+ * Single use: the invitation is claimed by a conditional UPDATE in the same statement that
+ * creates the account (if any), the membership and the audit event, so a second accept finds
+ * nothing to claim.
+ */
+export async function acceptInvitation(deps: InvitationDeps, input: AcceptInput) {
+  const tokenHash = await sha256Hex(input.token);
+  const lookup = await deps.db.execute<Lookup>(sql`
+    select i.organization_id, i.email, i.role, i.accepted_at is not null as accepted, i.expires_at <= now() as expired,
+      u.id as user_id, u.password_hash,
+      exists (select 1 from memberships m where m.organization_id = i.organization_id and m.user_id = u.id) as already_member
+    from invitations i left join users u on u.email = i.email
+    where i.token_hash = ${tokenHash}`);
+  const found = lookup.rows[0];
+  if (!found) throw NotFound("No such invitation.");
+  if (found.accepted) throw Conflict("This invitation has already been accepted.");
+  if (found.expired) throw Gone("This invitation has expired; ask for a new one.");
+  if (found.already_member) throw Conflict("You are already a member of this organization.");
+  const { userId, newUser } = await resolveAccount(deps, found, input);
+
+  const result = await deps.db.execute<{ organization_id: string; role: Role }>(sql`
+    with claimed as (
+      update invitations set accepted_at = now(), accepted_by = ${userId}
+      where token_hash = ${tokenHash} and accepted_at is null and expires_at > now()
+      returning organization_id, role, email
+    ), new_user as (
+      insert into users (id, email, name, password_hash, email_verified_at)
+      select ${userId}::uuid, claimed.email, ${newUser?.name ?? ""}::text, ${newUser?.passwordHash ?? ""}::text, now()
+      from claimed where ${newUser !== null}
+    ), member as (
+      insert into memberships (organization_id, user_id, role) select organization_id, ${userId}::uuid, role from claimed
+    ), audit as (
+      ${auditFromCte("claimed", deps.origin, {
+        action: "invitation.accepted",
+        organizationId: found.organization_id,
+        actorUserId: userId,
+        targetType: "user",
+        targetId: userId,
+        metadata: { role: found.role, newAccount: newUser !== null },
+      })}
+    )
+    select organization_id, role from claimed`);
+  const claimed = result.rows[0];
+  if (!claimed) throw Conflict("This invitation has already been accepted or has expired.");
+  return { organizationId: claimed.organization_id, userId, role: claimed.role };
+}

@@ -1,0 +1,39 @@
+import { sql } from "drizzle-orm";
+import type { Database } from "#src/db/client.ts";
+import type { Role } from "#src/db/schema/identity.ts";
+import { NotFound } from "#src/lib/errors.ts";
+
+interface MeRow extends Record<string, unknown> {
+  id: string;
+  email: string;
+  name: string;
+  email_verified: boolean;
+  mfa_enabled: boolean;
+  organization_id: string;
+  organization_name: string;
+  slug: string;
+  timezone: string;
+  role: Role;
+  organizations: { id: string; name: string; role: Role }[];
+}
+
+/** The caller's profile, organization, role and memberships: one query, one round trip. */
+export async function getMe(db: Database, caller: { userId: string; organizationId: string }) {
+  const result = await db.execute<MeRow>(sql`
+    select u.id, u.email, u.name, u.email_verified_at is not null as email_verified, u.totp_enabled_at is not null as mfa_enabled,
+      o.id as organization_id, o.name as organization_name, o.slug, o.timezone, m.role,
+      (select coalesce(json_agg(json_build_object('id', o2.id, 'name', o2.name, 'role', m2.role) order by o2.name, o2.id), '[]'::json)
+        from memberships m2 join organizations o2 on o2.id = m2.organization_id where m2.user_id = u.id) as organizations
+    from memberships m
+    join users u on u.id = m.user_id
+    join organizations o on o.id = m.organization_id
+    where m.user_id = ${caller.userId} and m.organization_id = ${caller.organizationId}`);
+  const row = result.rows[0];
+  if (!row) throw NotFound("You are no longer a member of this organization.");
+  return {
+    user: { id: row.id, email: row.email, name: row.name, emailVerified: row.email_verified, mfaEnabled: row.mfa_enabled },
+    organization: { id: row.organization_id, name: row.organization_name, slug: row.slug, timezone: row.timezone },
+    role: row.role,
+    organizations: row.organizations,
+  };
+}

@@ -1,0 +1,32 @@
+import type { Context } from "hono";
+import * as service from "#src/features/mfa/mfa.service.ts";
+import type * as routes from "#src/features/mfa/mfa.routes.ts";
+import { auditOrigin } from "#src/lib/audit.ts";
+import type { AppEnv, AppRouteHandler } from "#src/lib/types.ts";
+import { memberOf } from "#src/middleware/auth.ts";
+
+const deps = (c: Context<AppEnv>): service.MfaDeps => ({ db: c.get("db"), config: c.get("config"), origin: auditOrigin(c) });
+
+export const enrol: AppRouteHandler<typeof routes.enrol> = async (c) => {
+  const member = memberOf(c.get("auth"));
+  return c.json(await service.startEnrolment(deps(c), member), 200);
+};
+
+export const confirm: AppRouteHandler<typeof routes.confirm> = async (c) => {
+  const member = memberOf(c.get("auth"));
+  const { code } = c.req.valid("json");
+  return c.json(await service.confirmEnrolment(deps(c), member, code), 200);
+};
+
+export const disable: AppRouteHandler<typeof routes.disable> = async (c) => {
+  const member = memberOf(c.get("auth"));
+  await service.disableMfa(deps(c), member, c.req.valid("json").code);
+  return c.body(null, 204);
+};
+
+export const verify: AppRouteHandler<typeof routes.verify> = async (c) => {
+  const { mfaToken, code, recoveryCode } = c.req.valid("json");
+  const factor = code !== undefined ? { code } : { recoveryCode: recoveryCode ?? "" };
+  const tokens = await service.completeLogin(deps(c), mfaToken, factor);
+  return c.json({ mfaRequired: false as const, tokens }, 200);
+};

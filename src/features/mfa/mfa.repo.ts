@@ -1,0 +1,87 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Database } from "#src/db/client.ts";
+import { memberships, recoveryCodes, users } from "#src/db/schema/index.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
+
+/** The TOTP state of a user, and their role in one organization (null when not a member). */
+export async function findMfaUser(db: Database, userId: string, organizationId: string) {
+  const [row] = await db
+    .select({
+      id: users.id,
+      email: users.email,
+      totpSecret: users.totpSecret,
+      totpEnabledAt: users.totpEnabledAt,
+      totpLastStep: users.totpLastStep,
+      role: memberships.role,
+    })
+    .from(users)
+    .leftJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.organizationId, organizationId)))
+    .where(eq(users.id, userId));
+  return row;
+}
+
+export type MfaUser = NonNullable<Awaited<ReturnType<typeof findMfaUser>>>;
+
+/** Stores a pending (not yet confirmed) secret, replacing any earlier pending one. */
+export function storePendingSecret(db: Database, userId: string, sealedSecret: string) {
+  return db
+    .update(users)
+    .set({ totpSecret: sealedSecret, totpLastStep: null, updatedAt: sql`now()` })
+    .where(and(eq(users.id, userId), isNull(users.totpEnabledAt)));
+}
+
+/**
+ * Enables TOTP and replaces the recovery codes. Meant for one batch: the code statements only act
+ * when this very enablement (`enabledAt`) took effect, so a concurrent confirm changes nothing.
+ */
+export function enableTotp(
+  db: Database,
+  input: { userId: string; sealedSecret: string; step: number; enabledAt: Date; codeHashes: string[] },
+) {
+  const { userId, enabledAt } = input;
+  const enabledNow = sql`exists (select 1 from users where id = ${userId} and totp_enabled_at = ${enabledAt.toISOString()}::timestamptz)`;
+  const ids = sql.join(input.codeHashes.map(() => sql`${uuidv7()}`), sql`, `);
+  const hashes = sql.join(input.codeHashes.map((hash) => sql`${hash}`), sql`, `);
+  return [
+    db
+      .update(users)
+      .set({ totpEnabledAt: enabledAt, totpLastStep: input.step, updatedAt: sql`now()` })
+      .where(and(eq(users.id, userId), isNull(users.totpEnabledAt), eq(users.totpSecret, input.sealedSecret)))
+      .returning({ id: users.id }),
+    db.delete(recoveryCodes).where(and(eq(recoveryCodes.userId, userId), enabledNow)),
+    db.insert(recoveryCodes).select(sql`
+      select code.id, ${userId}::uuid, code.hash, null::timestamptz, now()
+      from unnest(array[${ids}]::uuid[], array[${hashes}]::text[]) as code(id, hash)
+      where ${enabledNow}`),
+  ] as const;
+}
+
+export function disableTotp(db: Database, userId: string) {
+  return [
+    db
+      .update(users)
+      .set({ totpSecret: null, totpEnabledAt: null, totpLastStep: null, updatedAt: sql`now()` })
+      .where(eq(users.id, userId)),
+    db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)),
+  ] as const;
+}
+
+/** Records `step` as used unless it (or a later one) already was: true when this call won. */
+export async function claimTotpStep(db: Database, userId: string, step: number): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ totpLastStep: step })
+    .where(and(eq(users.id, userId), sql`(${users.totpLastStep} is null or ${users.totpLastStep} < ${step})`))
+    .returning({ id: users.id });
+  return rows.length > 0;
+}
+
+/** Marks an unused recovery code used: true when it existed and this call consumed it. */
+export async function consumeRecoveryCode(db: Database, userId: string, codeHash: string): Promise<boolean> {
+  const rows = await db
+    .update(recoveryCodes)
+    .set({ usedAt: sql`now()` })
+    .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt)))
+    .returning({ id: recoveryCodes.id });
+  return rows.length > 0;
+}

@@ -1,0 +1,102 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
+import { RECOVERY_CODE_COUNT } from "#src/features/mfa/mfa.recovery-codes.ts";
+import { problemResponses } from "#src/lib/problem.ts";
+import { requirePermission } from "#src/middleware/auth.ts";
+
+const TotpCode = z.string().regex(/^\d{6}$/, "must be 6 digits").openapi({ example: "123456" });
+const RecoveryCode = z.string().min(8).max(32).openapi({ example: "7k2m-q9xd" });
+
+export const TotpEnrolmentSchema = z
+  .object({
+    secret: z.string().openapi({ description: "Base32 shared secret, for manual entry" }),
+    otpauthUri: z.string().openapi({ description: "otpauth:// URI to show as a QR code" }),
+  })
+  .openapi("TotpEnrolment");
+
+export const RecoveryCodesSchema = z
+  .object({
+    recoveryCodes: z
+      .array(z.string())
+      .length(RECOVERY_CODE_COUNT)
+      .openapi({ description: "Single-use codes, shown this once" }),
+  })
+  .openapi("RecoveryCodes");
+
+export const MfaVerifySchema = z
+  .strictObject({
+    mfaToken: z.string().min(1).openapi({ description: "From POST /auth/login when it answers mfaRequired" }),
+    code: TotpCode.optional(),
+    recoveryCode: RecoveryCode.optional(),
+  })
+  .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), {
+    message: "send exactly one of code and recoveryCode",
+    path: ["code"],
+  })
+  .openapi("MfaVerify");
+
+export const MfaLoginSchema = z
+  .object({ mfaRequired: z.literal(false), tokens: TokenPairSchema })
+  .openapi("MfaLogin");
+
+const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
+const member = { middleware: [requirePermission("profile:self")], security: [{ bearer: [] }] };
+
+export const enrol = createRoute({
+  method: "post",
+  path: "/me/mfa/totp",
+  tags: ["MFA"],
+  summary: "Start TOTP enrolment: a new secret, pending until confirmed",
+  ...member,
+  responses: {
+    200: { description: "The secret to load into an authenticator app", ...json(TotpEnrolmentSchema) },
+    ...problemResponses(401, 403, 409, 429, 500, 503),
+  },
+});
+
+export const confirm = createRoute({
+  method: "post",
+  path: "/me/mfa/totp/confirm",
+  tags: ["MFA"],
+  summary: "Confirm enrolment with a current code; answers the recovery codes once",
+  ...member,
+  request: { body: { required: true, ...json(z.strictObject({ code: TotpCode }).openapi("TotpConfirm")) } },
+  responses: {
+    200: { description: "TOTP is enabled", ...json(RecoveryCodesSchema) },
+    ...problemResponses(400, 401, 403, 409, 415, 422, 429, 500, 503),
+  },
+});
+
+export const disable = createRoute({
+  method: "delete",
+  path: "/me/mfa/totp",
+  tags: ["MFA"],
+  summary: "Turn TOTP off, with a current code or a recovery code",
+  ...member,
+  request: {
+    body: {
+      required: true,
+      ...json(
+        z
+          .strictObject({ code: z.union([TotpCode, RecoveryCode]).openapi({ description: "A TOTP or recovery code" }) })
+          .openapi("TotpDisable"),
+      ),
+    },
+  },
+  responses: {
+    204: { description: "TOTP is off and the recovery codes are gone" },
+    ...problemResponses(400, 401, 403, 409, 415, 422, 429, 500, 503),
+  },
+});
+
+export const verify = createRoute({
+  method: "post",
+  path: "/auth/mfa/verify",
+  tags: ["Auth"],
+  summary: "Second login step: the MFA token with a TOTP code or a recovery code",
+  request: { body: { required: true, ...json(MfaVerifySchema) } },
+  responses: {
+    200: { description: "Signed in", ...json(MfaLoginSchema) },
+    ...problemResponses(400, 401, 415, 422, 429, 500, 503),
+  },
+});

@@ -1,0 +1,230 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { sql } from "drizzle-orm";
+import { api, problemOf, testDb } from "./helpers.ts";
+import { createTenant, jsonBody, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
+
+const NEW_PASSWORD = "a brand new passphrase 42";
+
+let mails: { to: string[]; text: string }[] = [];
+
+beforeEach(() => {
+  mails = [];
+  const realFetch = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (url === "https://api.resend.com/emails") {
+      mails.push(JSON.parse(String(init?.body)) as { to: string[]; text: string });
+      return Response.json({ id: "mail" });
+    }
+    return realFetch(input, init);
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+/** The token in the link of the newest mail to `to`, waiting for mail sent after the response. */
+async function mailedToken(to: string, path: string): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const mail = mails.findLast((m) => m.to.includes(to) && m.text.includes(path));
+    const token = mail?.text.match(/token=([A-Za-z0-9_-]+)/)?.[1];
+    if (token) return token;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no ${path} mail to ${to}`);
+}
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  api(path, jsonBody(body, { "CF-Connecting-IP": headers["CF-Connecting-IP"] ?? uniqueIp(), ...headers }));
+
+async function signupUser(email = uniqueEmail("signup")) {
+  const response = await post("/api/v1/auth/signup", { organizationName: "Flow Clinic", name: "Flo", email: email.toUpperCase(), password: PASSWORD });
+  expect(response.status).toBe(201);
+  const body = (await response.json()) as { user: { id: string; email: string }; organization: { id: string }; tokens: { accessToken: string; refreshToken: string } };
+  return { email, ...body };
+}
+
+async function loginTokens(email: string, password = PASSWORD) {
+  const response = await post("/api/v1/auth/login", { email, password });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { mfaRequired: boolean; tokens: { accessToken: string; refreshToken: string } };
+  expect(body.mfaRequired).toBe(false);
+  return body.tokens;
+}
+
+const withoutRequestId = ({ requestId: _r, ...rest }: Record<string, unknown>) => rest;
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+describe("sign-up, sign-in and sessions", () => {
+  it("signs up, logs in, reads /me in one round trip, refreshes and logs out", async () => {
+    const { email, user, organization } = await signupUser();
+    expect(user.email).toBe(email);
+    const tokens = await loginTokens(email);
+
+    const me = await api("/api/v1/me", { headers: bearer(tokens.accessToken) });
+    expect(me.status).toBe(200);
+    expect(me.headers.get("Server-Timing")).toMatch(/db;dur=[\d.]+;desc="1 round trips"/);
+    expect(await me.json()).toMatchObject({
+      user: { id: user.id, email, name: "Flo", emailVerified: false, mfaEnabled: false },
+      organization: { id: organization.id, name: "Flow Clinic" },
+      role: "owner",
+      organizations: [{ id: organization.id, name: "Flow Clinic", role: "owner" }],
+    });
+
+    const refreshed = await post("/api/v1/auth/refresh", { refreshToken: tokens.refreshToken });
+    expect(refreshed.status).toBe(200);
+    const next = (await refreshed.json()) as { accessToken: string; refreshToken: string; role: string };
+    expect(next.role).toBe("owner");
+    expect(next.refreshToken).not.toBe(tokens.refreshToken);
+
+    const logout = await post("/api/v1/auth/logout", { refreshToken: next.refreshToken }, bearer(next.accessToken));
+    expect(logout.status).toBe(204);
+    const afterLogout = await post("/api/v1/auth/refresh", { refreshToken: next.refreshToken });
+    expect(afterLogout.status).toBe(401);
+  });
+
+  it("refuses a second sign-up with the same email (any case) with 409", async () => {
+    const { email } = await signupUser();
+    const again = await post("/api/v1/auth/signup", { organizationName: "Other", name: "X", email: email.toUpperCase(), password: PASSWORD });
+    expect(again.status).toBe(409);
+  });
+
+  it("refuses a weak password naming body.password, and unknown fields", async () => {
+    const weak = await post("/api/v1/auth/signup", { organizationName: "W", name: "W", email: uniqueEmail(), password: "too short" });
+    expect(weak.status).toBe(422);
+    const problem = await problemOf(weak);
+    expect((problem.errors as { path: string }[]).map((e) => e.path)).toEqual(["body.password"]);
+    const extra = await post("/api/v1/auth/login", { email: uniqueEmail(), password: PASSWORD, admin: true });
+    expect(extra.status).toBe(422);
+  });
+
+  it("answers an unknown email and a wrong password with the same 401", async () => {
+    const { email } = await signupUser();
+    const unknown = await problemOf(await post("/api/v1/auth/login", { email: uniqueEmail("nobody"), password: PASSWORD }));
+    const wrong = await problemOf(await post("/api/v1/auth/login", { email, password: "not the password at all" }));
+    expect(withoutRequestId(unknown)).toEqual(withoutRequestId(wrong));
+    expect(wrong.status).toBe(401);
+  });
+
+  it("never writes the password into the audit trail of a failed login", async () => {
+    const { email, user } = await signupUser();
+    const secret = "Zebra-Secret-Guess-991";
+    await post("/api/v1/auth/login", { email, password: secret });
+    const rows = await testDb().execute<{ action: string; metadata: unknown }>(
+      sql`select action, metadata from audit_events where actor_user_id = ${user.id} and action = 'auth.login.failed'`,
+    );
+    expect(rows.rows).toHaveLength(1);
+    expect(JSON.stringify(rows.rows)).not.toContain(secret);
+  });
+
+  it("revokes the whole family when a used refresh token is presented again", async () => {
+    const { email, user } = await signupUser();
+    const first = await loginTokens(email);
+    const second = (await (await post("/api/v1/auth/refresh", { refreshToken: first.refreshToken })).json()) as { refreshToken: string };
+    const reuse = await post("/api/v1/auth/refresh", { refreshToken: first.refreshToken });
+    expect(reuse.status).toBe(401);
+    const newest = await post("/api/v1/auth/refresh", { refreshToken: second.refreshToken });
+    expect(newest.status).toBe(401);
+    const audited = await testDb().execute(sql`select 1 from audit_events where actor_user_id = ${user.id} and action = 'auth.refresh_reuse'`);
+    expect(audited.rows).toHaveLength(1);
+  });
+
+  it("asks a member of several organizations to choose, and switches between them", async () => {
+    const tenant = await createTenant("Second Practice");
+    const { email, user, organization } = await signupUser();
+    await testDb().execute(sql`insert into memberships (organization_id, user_id, role) values (${tenant.organizationId}, ${user.id}, 'clinician')`);
+    const choose = await post("/api/v1/auth/login", { email, password: PASSWORD });
+    expect(choose.status).toBe(409);
+    const problem = await problemOf(choose);
+    expect((problem.organizations as { id: string }[]).map((o) => o.id).sort()).toEqual([organization.id, tenant.organizationId].sort());
+
+    const chosen = await post("/api/v1/auth/login", { email, password: PASSWORD, organizationId: organization.id });
+    const { tokens } = (await chosen.json()) as { tokens: { accessToken: string } };
+    const switched = await post("/api/v1/auth/switch", { organizationId: tenant.organizationId }, bearer(tokens.accessToken));
+    expect(switched.status).toBe(200);
+    expect(await switched.json()).toMatchObject({ organizationId: tenant.organizationId, role: "clinician" });
+
+    const stranger = await createTenant("Not Mine");
+    const refused = await post("/api/v1/auth/switch", { organizationId: stranger.organizationId }, bearer(tokens.accessToken));
+    expect(refused.status).toBe(404);
+    const notMember = await post("/api/v1/auth/login", { email, password: PASSWORD, organizationId: stranger.organizationId });
+    expect(notMember.status).toBe(403);
+  });
+
+  it("logout-all ends every refresh token and access token", async () => {
+    const { email } = await signupUser();
+    const a = await loginTokens(email);
+    const b = await loginTokens(email);
+    const out = await post("/api/v1/auth/logout-all", {}, bearer(a.accessToken));
+    expect(out.status).toBe(204);
+    expect((await api("/api/v1/me", { headers: bearer(b.accessToken) })).status).toBe(401);
+    expect((await post("/api/v1/auth/refresh", { refreshToken: b.refreshToken })).status).toBe(401);
+    const c = await loginTokens(email);
+    expect((await api("/api/v1/me", { headers: bearer(c.accessToken) })).status).toBe(200);
+  });
+});
+
+describe("passwords and email verification", () => {
+  it("answers forgot-password identically for known and unknown emails", async () => {
+    const { email } = await signupUser();
+    const known = await post("/api/v1/auth/password/forgot", { email });
+    const unknown = await post("/api/v1/auth/password/forgot", { email: uniqueEmail("ghost") });
+    expect(known.status).toBe(202);
+    expect(unknown.status).toBe(202);
+    expect(await known.text()).toBe(await unknown.text());
+    await mailedToken(email, "/reset-password");
+  });
+
+  it("resets a password once with the mailed token and signs out every session", async () => {
+    const { email } = await signupUser();
+    const old = await loginTokens(email);
+    await post("/api/v1/auth/password/forgot", { email });
+    const token = await mailedToken(email, "/reset-password");
+
+    const reset = await post("/api/v1/auth/password/reset", { token, password: NEW_PASSWORD });
+    expect(reset.status).toBe(204);
+    const again = await post("/api/v1/auth/password/reset", { token, password: NEW_PASSWORD });
+    expect(again.status).toBe(400);
+
+    expect((await api("/api/v1/me", { headers: bearer(old.accessToken) })).status).toBe(401);
+    expect((await post("/api/v1/auth/refresh", { refreshToken: old.refreshToken })).status).toBe(401);
+    expect((await post("/api/v1/auth/login", { email, password: PASSWORD })).status).toBe(401);
+    await loginTokens(email, NEW_PASSWORD);
+  });
+
+  it("changes the password only with the current one, keeping the caller signed in", async () => {
+    const { email } = await signupUser();
+    const other = await loginTokens(email);
+    const mine = await loginTokens(email);
+    const wrong = await post("/api/v1/auth/password/change", { currentPassword: "definitely not it!!", newPassword: NEW_PASSWORD }, bearer(mine.accessToken));
+    expect(wrong.status).toBe(401);
+
+    const changed = await post("/api/v1/auth/password/change", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, bearer(mine.accessToken));
+    expect(changed.status).toBe(200);
+    const fresh = (await changed.json()) as { accessToken: string; refreshToken: string };
+    expect((await api("/api/v1/me", { headers: bearer(fresh.accessToken) })).status).toBe(200);
+    expect((await api("/api/v1/me", { headers: bearer(other.accessToken) })).status).toBe(401);
+    expect((await post("/api/v1/auth/refresh", { refreshToken: other.refreshToken })).status).toBe(401);
+    expect((await post("/api/v1/auth/refresh", { refreshToken: fresh.refreshToken })).status).toBe(200);
+    await loginTokens(email, NEW_PASSWORD);
+  });
+
+  it("verifies the email with the mailed link, once", async () => {
+    const { email } = await signupUser();
+    const token = await mailedToken(email, "/verify-email");
+    expect((await post("/api/v1/auth/email/verify", { token })).status).toBe(204);
+    expect((await post("/api/v1/auth/email/verify", { token })).status).toBe(400);
+    const tokens = await loginTokens(email);
+    const me = (await (await api("/api/v1/me", { headers: bearer(tokens.accessToken) })).json()) as { user: { emailVerified: boolean } };
+    expect(me.user.emailVerified).toBe(true);
+  });
+});
+
+describe("public keys", () => {
+  it("serves the JWKS with a cache header and no private part", async () => {
+    const response = await api("/.well-known/jwks.json");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Cache-Control")).toBe("public, max-age=300");
+    const { keys } = (await response.json()) as { keys: Record<string, unknown>[] };
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(key).not.toHaveProperty("d");
+  });
+});

@@ -1,0 +1,96 @@
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createTenant, jsonBody, PASSWORD, type Tenant, uniqueEmail, uniqueIp } from "./fixtures.ts";
+import { api, problemOf } from "./helpers.ts";
+
+const realFetch = globalThis.fetch;
+
+/** Captures mail sent through Resend and answers for it; everything else goes out for real. */
+function captureMail(): { texts: string[] } {
+  const mailbox = { texts: [] as string[] };
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (url === "https://api.resend.com/emails") {
+      mailbox.texts.push((JSON.parse(String(init?.body)) as { text: string }).text);
+      return new Response(JSON.stringify({ id: "mail" }), { status: 200 });
+    }
+    return realFetch(input, init);
+  });
+  return mailbox;
+}
+
+const tokenIn = (text: string | undefined) => /accept-invitation\?token=([A-Za-z0-9_%-]+)/.exec(text ?? "")?.[1] ?? "";
+
+async function invite(tenant: Tenant, email: string, role = "clinician"): Promise<string> {
+  const mailbox = captureMail();
+  const response = await api("/api/v1/invitations", jsonBody({ email, role }, tenant.members.admin.headers));
+  expect(response.status).toBe(201);
+  expect(await response.json()).toMatchObject({ email, role });
+  expect(mailbox.texts).toHaveLength(1);
+  expect(mailbox.texts[0]).toContain("https://app.tend.test/accept-invitation?token=");
+  return decodeURIComponent(tokenIn(mailbox.texts[0]));
+}
+
+const accept = (body: unknown) => api("/api/v1/invitations/accept", jsonBody(body, { "CF-Connecting-IP": uniqueIp() }));
+
+describe("invitations", () => {
+  let tenant: Tenant;
+  beforeAll(async () => {
+    tenant = await createTenant("Invitations Practice");
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it("accepting creates the account and membership, and works only once", async () => {
+    const email = uniqueEmail("invitee");
+    const token = await invite(tenant, email);
+    const first = await accept({ token, name: "New Clinician", password: PASSWORD });
+    expect(first.status).toBe(201);
+    const accepted = (await first.json()) as { organizationId: string; userId: string; role: string };
+    expect(accepted).toMatchObject({ organizationId: tenant.organizationId, role: "clinician" });
+
+    const members = await api("/api/v1/members?limit=100", { headers: tenant.members.admin.headers });
+    const list = (await members.json()) as { data: { userId: string; email: string; role: string }[] };
+    expect(list.data).toContainEqual(expect.objectContaining({ userId: accepted.userId, email, role: "clinician" }));
+
+    const second = await accept({ token, name: "New Clinician", password: PASSWORD });
+    expect(second.status).toBe(409);
+    await problemOf(second);
+  });
+
+  it("links an existing account when its password is given, and refuses a wrong one", async () => {
+    const other = await createTenant("Other Practice");
+    const person = other.members.caregiver;
+    const token = await invite(tenant, person.email, "caregiver");
+    const wrong = await accept({ token, password: "not the right password at all" });
+    expect(wrong.status).toBe(401);
+    const linked = await accept({ token, password: PASSWORD });
+    expect(linked.status).toBe(201);
+    expect(await linked.json()).toEqual({ organizationId: tenant.organizationId, userId: person.id, role: "caregiver" });
+  });
+
+  it("answers 409 when the invitee is already a member", async () => {
+    const token = await invite(tenant, tenant.members.staff.email, "staff");
+    const response = await accept({ token, password: PASSWORD });
+    expect(response.status).toBe(409);
+  });
+
+  it("needs a name and a policy-grade password for a new account", async () => {
+    const token = await invite(tenant, uniqueEmail("weak"));
+    const response = await accept({ token, password: "password" });
+    expect(response.status).toBe(422);
+    const paths = ((await problemOf(response)).errors as { path: string }[]).map((error) => error.path).sort();
+    expect(paths).toEqual(["body.name", "body.password"]);
+  });
+
+  it("answers 404 for an unknown token", async () => {
+    expect((await accept({ token: "bogus", name: "X", password: PASSWORD })).status).toBe(404);
+  });
+
+  it("lets an admin invite but not invite an owner, and refuses a clinician", async () => {
+    const owner = await api("/api/v1/invitations", jsonBody({ email: uniqueEmail(), role: "owner" }, tenant.members.admin.headers));
+    expect(owner.status).toBe(403);
+    const clinician = await api("/api/v1/invitations", jsonBody({ email: uniqueEmail(), role: "staff" }, tenant.members.clinician.headers));
+    expect(clinician.status).toBe(403);
+    const bad = await api("/api/v1/invitations", jsonBody({ email: "not-an-email", role: "staff" }, tenant.members.admin.headers));
+    expect(bad.status).toBe(422);
+  });
+});
