@@ -30,6 +30,8 @@ console.log(`dev: migrations applied ${migrated.applied.length}, already applied
 if (usesGateway) console.log(`dev: demo organization ${(await seed(vars.DATABASE_URL ?? "", vars.DATABASE_HTTP_ENDPOINT)) ? "created" : "present"}`);
 
 const wranglerArgs = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+// Local Durable Object/KV/queue state lives in .wrangler/state unless told otherwise (the bench keeps its own).
+if (process.env.WRANGLER_PERSIST_TO) wranglerArgs.push("--persist-to", process.env.WRANGLER_PERSIST_TO);
 for (const [key, value] of Object.entries(vars)) wranglerArgs.push("--var", `${key}:${value}`);
 const wrangler = spawn("wrangler", wranglerArgs, {
   stdio: ["ignore", "inherit", "inherit"],

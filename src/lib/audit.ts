@@ -1,3 +1,4 @@
+import { SQL, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import type { Database } from "#src/db/client.ts";
 import { auditEvents } from "#src/db/schema/index.ts";
@@ -69,4 +70,30 @@ export function auditInsert(db: Database, origin: AuditOrigin, entry: AuditEntry
     requestId: origin.requestId,
     metadata: entry.metadata ?? {},
   });
+}
+
+/** A value for a CTE audit row: a constant, or a column of the CTE (e.g. sql`user_id`). */
+type CteValue = string | null | undefined | SQL;
+
+export interface CteAuditEntry extends Omit<AuditEntry, "organizationId" | "actorUserId" | "targetId"> {
+  organizationId?: CteValue;
+  actorUserId?: CteValue;
+  targetId?: CteValue;
+}
+
+const cteValue = (value: CteValue, type: "uuid" | "text"): SQL =>
+  value instanceof SQL ? sql`(${value})::${sql.raw(type)}` : sql`${value ?? null}::${sql.raw(type)}`;
+
+/**
+ * The audit row as `insert … select … from <cte>`, for a data-modifying CTE: the event is written
+ * only for the rows the change really touched, in the same statement (one round trip).
+ */
+export function auditFromCte(cte: string, origin: AuditOrigin, entry: CteAuditEntry): SQL {
+  return sql`insert into audit_events
+      (id, organization_id, actor_user_id, actor_api_key_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
+    select ${uuidv7()}::uuid, ${cteValue(entry.organizationId, "uuid")}, ${cteValue(entry.actorUserId, "uuid")},
+      ${entry.actorApiKeyId ?? null}::uuid, ${entry.action}::text, ${entry.targetType ?? null}::text,
+      ${cteValue(entry.targetId, "text")}, ${origin.ip}::text, ${origin.userAgent}::text, ${origin.requestId}::text,
+      ${JSON.stringify(entry.metadata ?? {})}::jsonb
+    from ${sql.raw(cte)}`;
 }

@@ -1,7 +1,7 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
 import { apiKeys } from "#src/db/schema/index.ts";
-import { auditFromCte } from "#src/features/organization/audit-sql.ts";
+import { auditFromCte } from "#src/lib/audit.ts";
 import { type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";

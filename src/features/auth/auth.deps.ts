@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
 import type { Config } from "#src/env.ts";
 import { type AuditOrigin, auditOrigin } from "#src/lib/audit.ts";
@@ -34,9 +33,6 @@ export function authDeps(c: Context<AppEnv>): AuthDeps {
     },
   };
 }
-
-/** The request columns of an audit row, for audit inserts written inside a CTE. */
-export const auditOriginSql = (origin: AuditOrigin) => sql`${origin.ip}, ${origin.userAgent}, ${origin.requestId}`;
 
 export const LOGIN_MAX_FAILURES = 5;
 export const LOGIN_WINDOW_SECONDS = 15 * 60;

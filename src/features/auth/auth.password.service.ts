@@ -1,9 +1,9 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { type AuthDeps, auditOriginSql, RESET_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import { type AuthDeps, RESET_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
 import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
 import { refreshTokenInsert, type TokenPair } from "#src/features/auth/auth.sessions.ts";
 import { refreshTokens, type Role, users } from "#src/db/schema/index.ts";
-import { auditInsert } from "#src/lib/audit.ts";
+import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { BadRequest, NotFound, Unauthorized } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
@@ -29,9 +29,7 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
       select ${uuidv7()}::uuid, id, 'password_reset', ${hash}, ${expiresAt}::timestamptz from target
       returning user_id
     ), audited as (
-      insert into audit_events (id, actor_user_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
-      select ${uuidv7()}::uuid, id, 'auth.password.reset_requested', 'user', id::text, ${auditOriginSql(deps.origin)}, '{}'::jsonb
-      from target
+      ${auditFromCte("target", deps.origin, { action: "auth.password.reset_requested", actorUserId: sql`id`, targetType: "user", targetId: sql`id` })}
       returning id
     )
     select user_id, (select count(*) from audited) as audited from created`);
@@ -64,9 +62,7 @@ export async function resetPassword(deps: AuthDeps, token: string, password: str
       where user_id in (select id from changed) and revoked_at is null
       returning id
     ), audited as (
-      insert into audit_events (id, actor_user_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
-      select ${uuidv7()}::uuid, id, 'auth.password.reset', 'user', id::text, ${auditOriginSql(deps.origin)}, '{}'::jsonb
-      from changed
+      ${auditFromCte("changed", deps.origin, { action: "auth.password.reset", actorUserId: sql`id`, targetType: "user", targetId: sql`id` })}
       returning id
     )
     select id, (select count(*) from revoked) as revoked, (select count(*) from audited) as audited from changed`);
@@ -136,9 +132,7 @@ export async function verifyEmail(deps: AuthDeps, token: string): Promise<void> 
       where id in (select user_id from spent)
       returning id
     ), audited as (
-      insert into audit_events (id, actor_user_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
-      select ${uuidv7()}::uuid, id, 'auth.email.verified', 'user', id::text, ${auditOriginSql(deps.origin)}, '{}'::jsonb
-      from verified
+      ${auditFromCte("verified", deps.origin, { action: "auth.email.verified", actorUserId: sql`id`, targetType: "user", targetId: sql`id` })}
       returning id
     )
     select id, (select count(*) from audited) as audited from verified`);

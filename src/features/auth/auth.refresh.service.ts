@@ -1,8 +1,8 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import { type AuthDeps, auditOriginSql } from "#src/features/auth/auth.deps.ts";
+import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
 import type { TokenPair } from "#src/features/auth/auth.sessions.ts";
 import { type Role, refreshTokens } from "#src/db/schema/index.ts";
-import { auditInsert } from "#src/lib/audit.ts";
+import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { NotFound, Unauthorized } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
@@ -51,10 +51,7 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string): Pro
       where family_id in (select family_id from reused) and revoked_at is null
       returning id
     ), audited as (
-      insert into audit_events (id, organization_id, actor_user_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
-      select ${uuidv7()}::uuid, organization_id, user_id, 'auth.refresh_reuse', 'refresh_token_family', family_id::text,
-        ${auditOriginSql(deps.origin)}, '{}'::jsonb
-      from reused
+      ${auditFromCte("reused", deps.origin, { action: "auth.refresh_reuse", organizationId: sql`organization_id`, actorUserId: sql`user_id`, targetType: "refresh_token_family", targetId: sql`family_id` })}
       returning id
     )
     select 'rotated' as outcome, user_id, organization_id, role,

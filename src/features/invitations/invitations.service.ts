@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
 import { invitations, type Role } from "#src/db/schema/index.ts";
 import type { Config } from "#src/env.ts";
-import { auditFromCte } from "#src/features/organization/audit-sql.ts";
+import { auditFromCte } from "#src/lib/audit.ts";
 import { type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { Conflict, Forbidden, NotFound, ProblemError, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
 import { memberships, type Role, users } from "#src/db/schema/index.ts";
-import { auditFromCte } from "#src/features/organization/audit-sql.ts";
+import { auditFromCte } from "#src/lib/audit.ts";
 import type { AuditOrigin } from "#src/lib/audit.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
 import { canAssignRole } from "#src/lib/permissions.ts";
