@@ -17,6 +17,16 @@ export function parseDotenv(text: string): Record<string, string> {
   return vars;
 }
 
+/** KEY='value' lines that parseDotenv (and wrangler's dotenv) read back unchanged. */
+export function toDotenv(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([key, value]) => {
+      if (/[\n\r]/.test(value) || value.includes("'")) throw new Error(`dev: ${key} holds a quote or a line break`);
+      return `${key}='${value}'`;
+    })
+    .join("\n");
+}
+
 export function readDevVars(path = ".dev.vars"): Record<string, string> {
   return existsSync(path) ? parseDotenv(readFileSync(path, "utf8")) : {};
 }

@@ -2,8 +2,11 @@
 // .data/, or LOCAL_POSTGRES_URL), applies migrations, seeds the demo organization, runs
 // `wrangler dev`, and prints the URLs. Ctrl-C stops everything it started.
 import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startGateway } from "./gateway/server.ts";
-import { devDefaults, environmentOverrides, invalidKeys, readDevVars } from "./dev-vars.ts";
+import { devDefaults, environmentOverrides, invalidKeys, readDevVars, toDotenv } from "./dev-vars.ts";
 import { migrate } from "./migrate.ts";
 import { seed } from "./seed.ts";
 
@@ -29,14 +32,29 @@ const migrated = await migrate(vars.DATABASE_URL ?? "", vars.DATABASE_HTTP_ENDPO
 console.log(`dev: migrations applied ${migrated.applied.length}, already applied ${migrated.skipped}`);
 if (usesGateway) console.log(`dev: demo organization ${(await seed(vars.DATABASE_URL ?? "", vars.DATABASE_HTTP_ENDPOINT)) ? "created" : "present"}`);
 
-const wranglerArgs = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+// The merged configuration reaches wrangler through a private env file, never the command line
+// (where `ps` and crash dumps would show the secrets). With --env-file wrangler skips .dev.vars,
+// which the merge above already read.
+const envFile = join(".wrangler", "tend-dev.env");
+mkdirSync(".wrangler", { recursive: true });
+writeFileSync(envFile, toDotenv(vars), { mode: 0o600 });
+chmodSync(envFile, 0o600);
+
+const wranglerArgs = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--env-file", envFile];
 // Local Durable Object/KV/queue state lives in .wrangler/state unless told otherwise (the bench keeps its own).
 if (process.env.WRANGLER_PERSIST_TO) wranglerArgs.push("--persist-to", process.env.WRANGLER_PERSIST_TO);
-for (const [key, value] of Object.entries(vars)) wranglerArgs.push("--var", `${key}:${value}`);
-const wrangler = spawn("wrangler", wranglerArgs, {
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const wranglerEntry = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+// wrangler's build step runs `node scripts/build.ts`: it must find this Node (≥ 22), not the system's.
+const path = [dirname(process.execPath), join(root, "node_modules", ".bin"), process.env.PATH].join(":");
+const wrangler = spawn(process.execPath, [wranglerEntry, ...wranglerArgs], {
   stdio: ["ignore", "inherit", "inherit"],
   detached: true,
-  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  env: { ...process.env, PATH: path, WRANGLER_SEND_METRICS: "false" },
+});
+wrangler.on("error", (error) => {
+  console.error(`dev: could not start wrangler (${error.message})`);
+  void stop(1);
 });
 
 let stopping = false;
