@@ -72,6 +72,14 @@ export function auditInsert(db: Database, origin: AuditOrigin, entry: AuditEntry
   });
 }
 
+/**
+ * A UUIDv7 computed by Postgres for each row (the millisecond clock, version and variant bits over
+ * random bytes), so a CTE that audits several rows gives each its own time-ordered id.
+ */
+const SQL_UUIDV7 = `(lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0')
+  || '7' || substr(md5(random()::text), 1, 3) || to_hex(8 + floor(random() * 4)::int)
+  || substr(md5(random()::text), 1, 15))::uuid`;
+
 /** A value for a CTE audit row: a constant, or a column of the CTE (e.g. sql`user_id`). */
 type CteValue = string | null | undefined | SQL;
 
@@ -91,7 +99,7 @@ const cteValue = (value: CteValue, type: "uuid" | "text"): SQL =>
 export function auditFromCte(cte: string, origin: AuditOrigin, entry: CteAuditEntry): SQL {
   return sql`insert into audit_events
       (id, organization_id, actor_user_id, actor_api_key_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
-    select ${uuidv7()}::uuid, ${cteValue(entry.organizationId, "uuid")}, ${cteValue(entry.actorUserId, "uuid")},
+    select ${sql.raw(SQL_UUIDV7)}, ${cteValue(entry.organizationId, "uuid")}, ${cteValue(entry.actorUserId, "uuid")},
       ${entry.actorApiKeyId ?? null}::uuid, ${entry.action}::text, ${entry.targetType ?? null}::text,
       ${cteValue(entry.targetId, "text")}, ${origin.ip}::text, ${origin.userAgent}::text, ${origin.requestId}::text,
       ${JSON.stringify(entry.metadata ?? {})}::jsonb

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "#src/env.ts";
 import { ServiceUnavailable, TooManyRequests, Unauthorized } from "#src/lib/errors.ts";
 import type { AppEnv } from "#src/lib/types.ts";
-import type { RateLimitDecision, RateLimitPolicy } from "#src/platform/ports.ts";
+import type { Admission, AdmissionRequest, RateLimitDecision, RateLimitPolicy } from "#src/platform/ports.ts";
 
 const WINDOW_SECONDS = 60;
 const AUTH_PATHS = /^\/api\/v1\/(auth\/|invitations\/accept$)/;
@@ -11,8 +11,7 @@ export function clientIp(c: Context<AppEnv>): string {
   return c.req.header("CF-Connecting-IP") ?? "unknown";
 }
 
-function policyFor(c: Context<AppEnv>, config: Config, anonymousAuthRoute: boolean): RateLimitPolicy {
-  if (anonymousAuthRoute) return { name: "auth", limit: config.RATE_LIMIT_AUTH_PER_MINUTE, windowSeconds: WINDOW_SECONDS };
+function policyFor(c: Context<AppEnv>, config: Config): RateLimitPolicy {
   const read = c.req.method === "GET" || c.req.method === "HEAD";
   return read
     ? { name: "reads", limit: config.RATE_LIMIT_READS_PER_MINUTE, windowSeconds: WINDOW_SECONDS }
@@ -25,39 +24,50 @@ function setRateLimitHeaders(headers: Headers, policy: RateLimitPolicy, decision
 }
 
 /**
- * Rate limits every API request in one Durable Object call, per user, per API key, or per IP
- * before sign-in (auth routes get their own stricter policy), and in the same call checks that
- * the caller's access token has not been revoked. Headers follow the IETF RateLimit draft.
+ * Rate limits every API request in one Durable Object call: per user, per API key, or per IP
+ * before sign-in; the same call checks that the caller's access token has not been revoked.
+ * Auth routes (login, signup, reset, MFA, invitations) always also pay the stricter per-IP
+ * policy, credentials or not, so a valid token cannot buy an attacker a looser limit there.
+ * Headers follow the IETF RateLimit draft and describe the tightest policy applied.
  */
 export function admission(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const auth = c.get("auth");
     const config = c.get("config");
-    const policy = policyFor(c, config, !auth && AUTH_PATHS.test(c.req.path));
-    const subject = !auth ? `ip:${clientIp(c)}` : auth.kind === "user" ? `user:${auth.userId}` : `apikey:${auth.apiKeyId}`;
-    const session =
-      auth?.kind === "user" && auth.issuedAtMs !== undefined
-        ? { organizationId: auth.organizationId, issuedAtMs: auth.issuedAtMs }
-        : undefined;
+    const limiter = c.get("adapters").rateLimiter;
+    const checks: Promise<{ policy: RateLimitPolicy; admitted: Admission }>[] = [];
+    const admit = (subject: string, policy: RateLimitPolicy, session?: AdmissionRequest["session"]) =>
+      checks.push(limiter.admit(subject, policy, session).then((admitted) => ({ policy, admitted })));
 
-    const admitted = await c
-      .get("adapters")
-      .rateLimiter.admit(subject, policy, session)
-      .catch(() => {
-        throw ServiceUnavailable("Rate limiting is unavailable.", 2);
-      });
-    if (admitted.revoked) throw Unauthorized("The token has been revoked.");
-    const { decision } = admitted;
-    if (!decision.allowed) {
-      const error = TooManyRequests(decision.resetSeconds);
+    if (AUTH_PATHS.test(c.req.path)) {
+      admit(`ip:${clientIp(c)}`, { name: "auth", limit: config.RATE_LIMIT_AUTH_PER_MINUTE, windowSeconds: WINDOW_SECONDS });
+    }
+    if (auth?.kind === "user") {
+      const session = auth.issuedAtMs === undefined ? undefined : { organizationId: auth.organizationId, issuedAtMs: auth.issuedAtMs };
+      admit(`user:${auth.userId}`, policyFor(c, config), session);
+    } else if (auth) {
+      admit(`apikey:${auth.apiKeyId}`, policyFor(c, config));
+    } else if (checks.length === 0) {
+      admit(`ip:${clientIp(c)}`, policyFor(c, config));
+    }
+
+    const results = await Promise.all(checks).catch(() => {
+      throw ServiceUnavailable("Rate limiting is unavailable.", 2);
+    });
+    if (results.some(({ admitted }) => admitted.revoked)) throw Unauthorized("The token has been revoked.");
+    const decided = results.flatMap(({ policy, admitted }) => (admitted.revoked ? [] : [{ policy, decision: admitted.decision }]));
+    const refused = decided.find(({ decision }) => !decision.allowed);
+    const shown = refused ?? decided.reduce((tightest, entry) => (entry.decision.remaining < tightest.decision.remaining ? entry : tightest));
+    if (refused) {
+      const error = TooManyRequests(refused.decision.resetSeconds);
       const headers = new Headers();
-      setRateLimitHeaders(headers, policy, decision);
+      setRateLimitHeaders(headers, refused.policy, refused.decision);
       headers.forEach((value, key) => {
         error.headers[key] = value;
       });
       throw error;
     }
     await next();
-    setRateLimitHeaders(c.res.headers, policy, decision);
+    setRateLimitHeaders(c.res.headers, shown.policy, shown.decision);
   };
 }
