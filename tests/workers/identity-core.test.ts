@@ -64,7 +64,7 @@ describe("signing keys", () => {
     const { members } = await createTenant("Key Rotation Practice");
     const { privateKey } = await generateKeyPair("ES256", { extractable: true });
     const newest = { ...(await exportJWK(privateKey)), kid: "rotated-key-2" };
-    const rotated = { JWT_PRIVATE_KEYS: JSON.stringify([newest, ...JSON.parse(env.JWT_PRIVATE_KEYS)]) };
+    const rotated = { JWT_PRIVATE_KEYS: JSON.stringify([newest, ...JSON.parse(String(env.JWT_PRIVATE_KEYS))]) };
     const headers = { ...members.owner.headers, "CF-Connecting-IP": uniqueIp() };
     expect((await apiWithEnv(rotated, "/api/v1/me", { headers })).status).toBe(200);
     const jwks = (await (await apiWithEnv(rotated, "/.well-known/jwks.json")).json()) as { keys: { kid: string; d?: string }[] };
