@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { apiKeys } from "#src/db/schema/index.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
 import { createTenant, jsonBody, type Tenant } from "./fixtures.ts";
 import { api, testDb } from "./helpers.ts";
 
@@ -85,10 +86,39 @@ describe("API keys", () => {
     }
   });
 
-  it("rejects scopes beyond the creator's and scopes a key may never hold", async () => {
-    const reader = await issue(tenant, ["organization:read", "api-keys:write"]);
-    const beyond = await api("/api/v1/api-keys", jsonBody({ name: "escalate", scopes: ["members:write"] }, { "X-API-Key": reader.key }));
-    expect(beyond.status).toBe(403);
+  it("lets only a signed-in member create, rotate or revoke keys; a key with api-keys:* may only list", async () => {
+    const manager = await issue(tenant, ["organization:read", "api-keys:read", "api-keys:write"]);
+    const powerful = await issue(tenant, ["organization:read", "members:write"]);
+    const create = await api("/api/v1/api-keys", jsonBody({ name: "minted", scopes: ["organization:read"] }, { "X-API-Key": manager.key }));
+    expect(create.status).toBe(403);
+    const escalate = await api("/api/v1/api-keys", jsonBody({ name: "escalate", scopes: ["members:write"] }, { "X-API-Key": manager.key }));
+    expect(escalate.status).toBe(403);
+    // The review's escalation: rotating a members:write key handed its fresh secret to an api-keys:write key.
+    const rotate = await api(`/api/v1/api-keys/${powerful.id}/rotate`, { method: "POST", headers: { "X-API-Key": manager.key } });
+    expect(rotate.status).toBe(403);
+    const revoke = await api(`/api/v1/api-keys/${powerful.id}`, { method: "DELETE", headers: { "X-API-Key": manager.key } });
+    expect(revoke.status).toBe(403);
+    const [row] = await testDb().select().from(apiKeys).where(eq(apiKeys.id, powerful.id));
+    expect(row).toMatchObject({ replacedBy: null, revokedAt: null, expiresAt: null });
+    const keysMadeByKeys = await testDb().select().from(apiKeys).where(eq(apiKeys.organizationId, tenant.organizationId));
+    expect(keysMadeByKeys.filter((key) => key.createdBy === null)).toEqual([]);
+    const list = await api("/api/v1/api-keys", withKey(manager.key));
+    expect(list.status).toBe(200);
+  });
+
+  it("refuses to rotate a key carrying a scope the caller cannot grant", async () => {
+    // No role lacks a grantable scope today, so plant a key with one no one holds (a retired permission, say).
+    const id = uuidv7();
+    await testDb()
+      .insert(apiKeys)
+      .values({ id, organizationId: tenant.organizationId, createdBy: tenant.members.owner.id, name: "legacy", prefix: "tend_legacy0", keyHash: `legacy-${id}`, scopes: ["organization:read", "billing:write"] });
+    const rotate = await api(`/api/v1/api-keys/${id}/rotate`, { method: "POST", headers: tenant.members.owner.headers });
+    expect(rotate.status).toBe(403);
+    const [row] = await testDb().select().from(apiKeys).where(eq(apiKeys.id, id));
+    expect(row).toMatchObject({ replacedBy: null, expiresAt: null });
+  });
+
+  it("rejects scopes a key may never hold and unknown fields", async () => {
     const personal = await api("/api/v1/api-keys", jsonBody({ name: "self", scopes: ["profile:self"] }, tenant.members.owner.headers));
     expect(personal.status).toBe(422);
     const extra = await api("/api/v1/api-keys", jsonBody({ name: "x", scopes: ["organization:read"], admin: true }, tenant.members.owner.headers));

@@ -1,7 +1,12 @@
+import { env } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { auditEvents, memberships } from "#src/db/schema/index.ts";
-import { createTenant, type Tenant } from "./fixtures.ts";
+import type { Role } from "#src/db/schema/identity.ts";
+import { apiKeys, auditEvents, memberships, users } from "#src/db/schema/index.ts";
+import { parseConfig } from "#src/env.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
+import { signAccessToken } from "#src/lib/tokens.ts";
+import { createTenant, jsonBody, type Tenant, uniqueEmail } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
 
 const json = (method: string, body: unknown, headers: Record<string, string>): RequestInit => ({
@@ -9,6 +14,26 @@ const json = (method: string, body: unknown, headers: Record<string, string>): R
   headers: { "Content-Type": "application/json", ...headers },
   body: JSON.stringify(body),
 });
+
+/** One more member of `tenant` (who never signs in with a password), with an access token. */
+async function addMember(tenant: Tenant, role: Role): Promise<{ id: string; headers: Record<string, string> }> {
+  const id = uuidv7();
+  const db = testDb();
+  await db.batch([
+    db.insert(users).values({ id, email: uniqueEmail(role), name: role, passwordHash: "unused" }),
+    db.insert(memberships).values({ organizationId: tenant.organizationId, userId: id, role }),
+  ]);
+  const token = await signAccessToken(parseConfig(env), { userId: id, organizationId: tenant.organizationId, role });
+  return { id, headers: { Authorization: `Bearer ${token}` } };
+}
+
+async function issueKey(headers: Record<string, string>, scopes: string[]): Promise<{ id: string; key: string }> {
+  const response = await api("/api/v1/api-keys", jsonBody({ name: "integration", scopes }, headers));
+  expect(response.status).toBe(201);
+  return (await response.json()) as { id: string; key: string };
+}
+
+const keyStatus = async (key: string) => (await api("/api/v1/organization", { headers: { "X-API-Key": key } })).status;
 
 describe("members", () => {
   let tenant: Tenant;
@@ -101,5 +126,36 @@ describe("members", () => {
     expect(badRole.status).toBe(422);
     const extra = await api(`/api/v1/members/${tenant.members.staff.id}`, json("PATCH", { role: "staff", x: 1 }, admin.headers));
     expect(extra.status).toBe(422);
+  });
+
+  it("revokes a demoted member's API keys that the new role does not grant, and no others", async () => {
+    const local = await createTenant("Demotion keys");
+    const { owner, admin } = local.members;
+    const beyond = await issueKey(admin.headers, ["organization:read", "members:write"]);
+    const within = await issueKey(admin.headers, ["organization:read", "members:read"]);
+    const owners = await issueKey(owner.headers, ["organization:read", "members:write"]);
+    const response = await api(`/api/v1/members/${admin.id}`, json("PATCH", { role: "clinician" }, owner.headers));
+    expect(response.status).toBe(200);
+    expect(await keyStatus(beyond.key)).toBe(401);
+    expect(await keyStatus(within.key)).toBe(200);
+    expect(await keyStatus(owners.key)).toBe(200);
+    const [row] = await testDb().select().from(apiKeys).where(eq(apiKeys.id, beyond.id));
+    expect(row?.revokedAt).toBeInstanceOf(Date);
+  });
+
+  it("revokes the API keys a removed member created, not another admin's", async () => {
+    const local = await createTenant("Removal keys");
+    const { owner, admin } = local.members;
+    const other = await addMember(local, "admin");
+    const leaving = await issueKey(admin.headers, ["organization:read", "members:write"]);
+    const leavingRotated = await api(`/api/v1/api-keys/${leaving.id}/rotate`, { method: "POST", headers: admin.headers });
+    const fresh = (await leavingRotated.json()) as { id: string; key: string };
+    const staying = await issueKey(other.headers, ["organization:read", "members:write"]);
+    expect(await keyStatus(leaving.key)).toBe(200);
+    const response = await api(`/api/v1/members/${admin.id}`, { method: "DELETE", headers: owner.headers });
+    expect(response.status).toBe(204);
+    expect(await keyStatus(leaving.key)).toBe(401);
+    expect(await keyStatus(fresh.key)).toBe(401);
+    expect(await keyStatus(staying.key)).toBe(200);
   });
 });

@@ -172,10 +172,11 @@ describe("the second login step", () => {
     const { secret } = await enableMfa(members.patient, ip);
     // Forget the step spent on confirming, so only the drift window decides.
     await testDb().update(users).set({ totpLastStep: null }).where(eq(users.id, members.patient.id));
-    const mfaToken = await mfaTokenFor(members.patient, organizationId);
-    expect((await verify(ip, { mfaToken, code: codeAt(secret, -2) })).status).toBe(401);
-    expect((await verify(ip, { mfaToken, code: codeAt(secret, -1) })).status).toBe(200);
-    expect((await verify(ip, { mfaToken, code: codeAt(secret, 1) })).status).toBe(200);
+    // A fresh MFA token each time: one mints a single session.
+    const mfaToken = () => mfaTokenFor(members.patient, organizationId);
+    expect((await verify(ip, { mfaToken: await mfaToken(), code: codeAt(secret, -2) })).status).toBe(401);
+    expect((await verify(ip, { mfaToken: await mfaToken(), code: codeAt(secret, -1) })).status).toBe(200);
+    expect((await verify(ip, { mfaToken: await mfaToken(), code: codeAt(secret, 1) })).status).toBe(200);
   });
 
   it("takes each recovery code once, and records its use", async () => {

@@ -1,11 +1,17 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { type AuthDeps, RESET_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import {
+  type AuthDeps,
+  LOGIN_LOCK_SECONDS,
+  LOGIN_MAX_FAILURES,
+  LOGIN_WINDOW_SECONDS,
+  RESET_TOKEN_TTL_MS,
+} from "#src/features/auth/auth.deps.ts";
 import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
 import { refreshTokenInsert, type TokenPair } from "#src/features/auth/auth.sessions.ts";
-import { refreshTokens, type Role, users } from "#src/db/schema/index.ts";
+import { oneTimeTokens, refreshTokens, type Role, users } from "#src/db/schema/index.ts";
 import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
-import { BadRequest, NotFound, Unauthorized } from "#src/lib/errors.ts";
+import { BadRequest, NotFound, TooManyRequests, Unauthorized } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
 import { signAccessToken } from "#src/lib/tokens.ts";
@@ -44,7 +50,10 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
   );
 }
 
-/** Spends a reset token (once), sets the password and signs the user out everywhere. */
+/**
+ * Spends a reset token (once) and every other outstanding reset link of the user, sets the
+ * password and signs the user out everywhere.
+ */
 export async function resetPassword(deps: AuthDeps, token: string, password: string): Promise<void> {
   assertPasswordPolicy(password, "password");
   const [hash, passwordHash] = await Promise.all([sha256Hex(token), hashPassword(password, deps.config.PASSWORD_PEPPERS)]);
@@ -52,10 +61,15 @@ export async function resetPassword(deps: AuthDeps, token: string, password: str
     with spent as (
       update one_time_tokens set used_at = now()
       where token_hash = ${hash} and purpose = 'password_reset' and used_at is null and expires_at > now()
-      returning user_id
+      returning id, user_id
     ), changed as (
       update users set password_hash = ${passwordHash}, updated_at = now()
       where id in (select user_id from spent)
+      returning id
+    ), others as (
+      update one_time_tokens set used_at = now()
+      where user_id in (select id from changed) and purpose = 'password_reset' and used_at is null
+        and id not in (select id from spent)
       returning id
     ), revoked as (
       update refresh_tokens set revoked_at = now()
@@ -65,15 +79,19 @@ export async function resetPassword(deps: AuthDeps, token: string, password: str
       ${auditFromCte("changed", deps.origin, { action: "auth.password.reset", actorUserId: sql`id`, targetType: "user", targetId: sql`id` })}
       returning id
     )
-    select id, (select count(*) from revoked) as revoked, (select count(*) from audited) as audited from changed`);
+    select id, (select count(*) from others) as others, (select count(*) from revoked) as revoked,
+      (select count(*) from audited) as audited
+    from changed`);
   const userId = result.rows[0]?.id;
   if (!userId) throw BadRequest("The reset link is invalid, expired or already used.");
   await deps.rateLimiter.revokeSessions(userId);
 }
 
 /**
- * Changes the password after checking the current one. Every other session ends (all refresh
- * tokens, all access tokens); the caller gets a fresh pair signed after the revocation.
+ * Changes the password after checking the current one, which shares the login lockout (same
+ * account key: 5 wrong guesses per 15 minutes across both). The database changes first (new hash,
+ * every refresh token and outstanding reset link spent), then every access token is revoked, and
+ * only then is the caller's new pair made, so no session minted meanwhile outlives the change.
  */
 export async function changePassword(
   deps: AuthDeps,
@@ -81,33 +99,36 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string },
 ): Promise<TokenPair> {
   assertPasswordPolicy(input.newPassword, "newPassword");
-  const { db, config } = deps;
-  const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, caller.userId));
+  const { db, config, rateLimiter } = deps;
+  const [user] = await db.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, caller.userId));
   if (!user) throw NotFound("No such user.");
+  const account = await sha256Hex(user.email.toLowerCase());
+  const attempt = await rateLimiter.reserveLoginAttempt(account, LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECONDS);
+  if (!attempt.allowed) throw TooManyRequests(Math.max(1, attempt.retryAfterSeconds));
   const check = await verifyPassword(input.currentPassword, user.passwordHash, config.PASSWORD_PEPPERS);
-  if (!check.valid) throw Unauthorized("The current password is wrong.");
-  await deps.rateLimiter.revokeSessions(caller.userId);
-  const refreshToken = randomToken();
-  const [passwordHash, { insert }] = await Promise.all([
-    hashPassword(input.newPassword, config.PASSWORD_PEPPERS),
-    refreshTokenInsert(db, config, refreshToken, caller),
-  ]);
+  const locked = await rateLimiter.settleLoginAttempt(account, check.valid, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
+  const audit = (action: "auth.password.changed" | "auth.password.change_failed" | "auth.lockout") =>
+    auditInsert(db, deps.origin, { action, organizationId: caller.organizationId, actorUserId: caller.userId, targetType: "user", targetId: caller.userId });
+  if (!check.valid) {
+    await (locked ? db.batch([audit("auth.password.change_failed"), audit("auth.lockout")]) : audit("auth.password.change_failed"));
+    throw Unauthorized("The current password is wrong.");
+  }
+
+  const passwordHash = await hashPassword(input.newPassword, config.PASSWORD_PEPPERS);
   await db.batch([
     db.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, caller.userId)),
     db
       .update(refreshTokens)
       .set({ revokedAt: sql`now()` })
       .where(and(eq(refreshTokens.userId, caller.userId), isNull(refreshTokens.revokedAt))),
-    insert,
-    auditInsert(db, deps.origin, {
-      action: "auth.password.changed",
-      organizationId: caller.organizationId,
-      actorUserId: caller.userId,
-      targetType: "user",
-      targetId: caller.userId,
-    }),
+    spendResetTokens(deps, caller.userId),
+    audit("auth.password.changed"),
   ]);
-  // Signed after the revocation and a database round trip, so it is newer than the watermark.
+  await rateLimiter.revokeSessions(caller.userId);
+  // The new pair comes after the watermark: the refresh-token insert is a database round trip, so
+  // the access token signed after it is issued later than the revocation.
+  const refreshToken = randomToken();
+  await (await refreshTokenInsert(db, config, refreshToken, caller)).insert;
   const accessToken = await signAccessToken(config, caller);
   return {
     accessToken,
@@ -117,6 +138,14 @@ export async function changePassword(
     organizationId: caller.organizationId,
     role: caller.role,
   };
+}
+
+/** Spends every outstanding password-reset link of a user. */
+function spendResetTokens(deps: AuthDeps, userId: string) {
+  return deps.db
+    .update(oneTimeTokens)
+    .set({ usedAt: sql`now()` })
+    .where(and(eq(oneTimeTokens.userId, userId), eq(oneTimeTokens.purpose, "password_reset"), isNull(oneTimeTokens.usedAt)));
 }
 
 /** Spends an email-verification token (once) and marks the address verified. */

@@ -115,7 +115,10 @@ export async function logoutAll(deps: AuthDeps, caller: Caller): Promise<void> {
   await deps.rateLimiter.revokeSessions(caller.userId);
 }
 
-/** A new session in another organization of the caller's, in one statement; 404 when not a member. */
+/**
+ * A new session in another organization of the caller's, in one statement, audited in the target
+ * organization (naming the one left); 404 when not a member.
+ */
 export async function switchOrganization(deps: AuthDeps, caller: Caller, organizationId: string): Promise<TokenPair> {
   const next = randomToken();
   const result = await deps.db.execute<{ role: Role }>(sql`
@@ -127,8 +130,11 @@ export async function switchOrganization(deps: AuthDeps, caller: Caller, organiz
       select ${uuidv7()}::uuid, ${uuidv7()}::uuid, user_id, organization_id, ${await sha256Hex(next)}, ${refreshExpiry(deps)}::timestamptz
       from member
       returning id
+    ), audited as (
+      ${auditFromCte("member", deps.origin, { action: "auth.switch", organizationId: sql`organization_id`, actorUserId: sql`user_id`, targetType: "user", targetId: sql`user_id`, metadata: { fromOrganizationId: caller.organizationId } })}
+      returning id
     )
-    select role, (select count(*) from inserted) as inserted from member`);
+    select role, (select count(*) from inserted) as inserted, (select count(*) from audited) as audited from member`);
   const role = result.rows[0]?.role;
   if (!role) throw NotFound("No such organization.");
   const accessToken = await signAccessToken(deps.config, { userId: caller.userId, organizationId, role });

@@ -165,7 +165,7 @@ export const resetPassword = createRoute({
   method: "post",
   path: "/auth/password/reset",
   tags,
-  summary: "Set a new password with a reset token (single use); signs out every session",
+  summary: "Set a new password with a reset token (single use, spends the others); signs out every session",
   request: { body: json(ResetBody) },
   responses: {
     204: { description: "Password changed" },
@@ -182,7 +182,7 @@ export const changePassword = createRoute({
   method: "post",
   path: "/auth/password/change",
   tags,
-  summary: "Change the password; other sessions are signed out, this one gets fresh tokens",
+  summary: "Change the password (shares the login lockout); other sessions and reset links end, this one gets fresh tokens",
   middleware: [requirePermission("profile:self")] as const,
   security: [{ bearer: [] }],
   request: { body: json(ChangeBody) },

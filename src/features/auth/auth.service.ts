@@ -156,7 +156,15 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
   if ("choose" in membership) return { kind: "choose", organizations: membership.choose };
 
   if (user.totp_enabled) {
-    return { kind: "mfa", mfaToken: await signMfaToken(config, { userId: user.id, organizationId: membership.id }) };
+    const mfaToken = await signMfaToken(config, { userId: user.id, organizationId: membership.id });
+    await auditInsert(db, deps.origin, {
+      action: "auth.login.mfa_required",
+      organizationId: membership.id,
+      actorUserId: user.id,
+      targetType: "user",
+      targetId: user.id,
+    });
+    return { kind: "mfa", mfaToken };
   }
   const session = await newSession(db, config, { userId: user.id, organizationId: membership.id, role: membership.role });
   const rehash = check.needsRehash

@@ -1,10 +1,11 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
 import { memberships, type Role, users } from "#src/db/schema/index.ts";
+import { textArray } from "#src/features/api-keys/api-keys.service.ts";
 import { auditFromCte } from "#src/lib/audit.ts";
 import type { AuditOrigin } from "#src/lib/audit.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
-import { canAssignRole } from "#src/lib/permissions.ts";
+import { canAssignRole, ROLE_PERMISSIONS } from "#src/lib/permissions.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 import type { RateLimiter } from "#src/platform/ports.ts";
 
@@ -46,12 +47,15 @@ type Outcome = {
 /**
  * One statement: locks the organization's owners (so two concurrent demotions cannot both see
  * "another owner remains"), changes the role only when an owner would remain, revokes the
- * member's refresh tokens and writes the audit event only if the change happened.
+ * member's refresh tokens, revokes the API keys they created whose scopes the new role no
+ * longer grants (a key never outlives its creator's permissions) and writes the audit event
+ * only if the change happened.
  */
 export async function changeMemberRole(deps: MemberDeps, auth: AuthContext, userId: string, role: Role): Promise<MemberView> {
   const actor = actingRole(auth);
   if (!canAssignRole(actor, role)) throw Forbidden(`A ${actor} cannot grant the ${role} role.`);
   const org = auth.organizationId;
+  const kept = textArray(ROLE_PERMISSIONS[role]);
   const result = await deps.db.execute<Outcome & { email: string | null; name: string | null; joined_at: string | null }>(sql`
     with owners as (
       select user_id from memberships where organization_id = ${org} and role = 'owner' for update
@@ -66,6 +70,10 @@ export async function changeMemberRole(deps: MemberDeps, auth: AuthContext, user
     ), revoked as (
       update refresh_tokens set revoked_at = now()
       where user_id = ${userId} and organization_id = ${org} and revoked_at is null and exists (select 1 from changed)
+    ), keys as (
+      update api_keys set revoked_at = now()
+      where organization_id = ${org} and created_by = ${userId} and revoked_at is null
+        and not (scopes <@ ${kept}) and exists (select 1 from changed)
     ), audit as (
       ${auditFromCte("changed", deps.origin, {
         action: "member.role_changed",
@@ -95,7 +103,10 @@ export async function changeMemberRole(deps: MemberDeps, auth: AuthContext, user
   };
 }
 
-/** Removes a member in one statement, keeping at least one owner; refresh tokens go with it (FK cascade). */
+/**
+ * Removes a member in one statement, keeping at least one owner; refresh tokens go with it (FK
+ * cascade) and the API keys they created in this organization are revoked.
+ */
 export async function removeMember(deps: MemberDeps, auth: AuthContext, userId: string): Promise<void> {
   const actor = actingRole(auth);
   const org = auth.organizationId;
@@ -109,6 +120,9 @@ export async function removeMember(deps: MemberDeps, auth: AuthContext, userId: 
       where organization_id = ${org} and user_id = ${userId}
         and (role <> 'owner' or (${actor === "owner"} and (select count(*) from owners) > 1))
       returning user_id
+    ), keys as (
+      update api_keys set revoked_at = now()
+      where organization_id = ${org} and created_by = ${userId} and revoked_at is null and exists (select 1 from removed)
     ), audit as (
       ${auditFromCte("removed", deps.origin, {
         action: "member.removed",

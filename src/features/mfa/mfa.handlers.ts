@@ -5,7 +5,12 @@ import { auditOrigin } from "#src/lib/audit.ts";
 import type { AppEnv, AppRouteHandler } from "#src/lib/types.ts";
 import { memberOf } from "#src/middleware/auth.ts";
 
-const deps = (c: Context<AppEnv>): service.MfaDeps => ({ db: c.get("db"), config: c.get("config"), origin: auditOrigin(c) });
+const deps = (c: Context<AppEnv>): service.MfaDeps => ({
+  db: c.get("db"),
+  config: c.get("config"),
+  origin: auditOrigin(c),
+  rateLimiter: c.get("adapters").rateLimiter,
+});
 
 export const enrol: AppRouteHandler<typeof routes.enrol> = async (c) => {
   const member = memberOf(c.get("auth"));

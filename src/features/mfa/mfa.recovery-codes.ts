@@ -1,8 +1,11 @@
-import { randomBytes, sha256Hex } from "#src/lib/encoding.ts";
+import type { KeyringEntry } from "#src/lib/envelope.ts";
+import { randomBytes, sha256Hex, utf8 } from "#src/lib/encoding.ts";
 
 /**
  * Single-use recovery codes: ten of `xxxx-xxxx` from a 32-letter alphabet without look-alikes
- * (40 random bits each), shown once and stored as SHA-256 hashes of their canonical form.
+ * (40 random bits each), shown once. 40 bits are few enough to brute-force from a plain hash, so
+ * each is stored as HMAC-SHA256 keyed by the current password pepper (held outside the database)
+ * over the user id and the code's canonical form: a database dump alone reverses none of them.
  */
 export const RECOVERY_CODE_COUNT = 10;
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -23,6 +26,29 @@ export function normalizeRecoveryCode(input: string): string {
   return `${chars.slice(0, 4)}-${chars.slice(4)}`;
 }
 
-export function hashRecoveryCode(code: string): Promise<string> {
-  return sha256Hex(normalizeRecoveryCode(code));
+async function hmacHex(secret: string, message: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8(message)));
+  return Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+const message = (userId: string, code: string) => `recovery-code:${userId}:${normalizeRecoveryCode(code)}`;
+
+/** The stored form of a new code: keyed by the current (first) pepper. */
+export function hashRecoveryCode(code: string, userId: string, peppers: readonly KeyringEntry[]): Promise<string> {
+  const current = peppers[0];
+  if (!current) throw new Error("no password pepper configured");
+  return hmacHex(current.secret, message(userId, code));
+}
+
+/**
+ * Every stored form a typed code may have: one per configured pepper, so codes survive a pepper
+ * rotation, plus the plain SHA-256 of codes handed out before they were keyed (drop that one
+ * once no such rows remain).
+ */
+export function recoveryCodeLookupHashes(code: string, userId: string, peppers: readonly KeyringEntry[]): Promise<string[]> {
+  return Promise.all([
+    ...peppers.map((pepper) => hmacHex(pepper.secret, message(userId, code))),
+    sha256Hex(normalizeRecoveryCode(code)),
+  ]);
 }

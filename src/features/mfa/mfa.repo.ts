@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
 import { memberships, recoveryCodes, users } from "#src/db/schema/index.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
@@ -76,12 +76,15 @@ export async function claimTotpStep(db: Database, userId: string, step: number):
   return rows.length > 0;
 }
 
-/** Marks an unused recovery code used: true when it existed and this call consumed it. */
-export async function consumeRecoveryCode(db: Database, userId: string, codeHash: string): Promise<boolean> {
+/**
+ * Marks one unused recovery code used, matched by any of its possible stored hashes: true when it
+ * existed and this call consumed it.
+ */
+export async function consumeRecoveryCode(db: Database, userId: string, codeHashes: string[]): Promise<boolean> {
   const rows = await db
     .update(recoveryCodes)
     .set({ usedAt: sql`now()` })
-    .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt)))
+    .where(and(eq(recoveryCodes.userId, userId), inArray(recoveryCodes.codeHash, codeHashes), isNull(recoveryCodes.usedAt)))
     .returning({ id: recoveryCodes.id });
   return rows.length > 0;
 }

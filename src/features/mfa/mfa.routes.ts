@@ -93,7 +93,7 @@ export const verify = createRoute({
   method: "post",
   path: "/auth/mfa/verify",
   tags: ["Auth"],
-  summary: "Second login step: the MFA token with a TOTP code or a recovery code",
+  summary: "Second login step: the MFA token (single use) with a TOTP code or a recovery code; 5 wrong codes lock it for 15 minutes",
   request: { body: { required: true, ...json(MfaVerifySchema) } },
   responses: {
     200: { description: "Signed in", ...json(MfaLoginSchema) },
