@@ -2,34 +2,19 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { sql } from "drizzle-orm";
 import { api, problemOf, testDb } from "./helpers.ts";
 import { createTenant, jsonBody, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
+import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
-let mails: { to: string[]; text: string }[] = [];
-
+let mails: SentMail[] = [];
 beforeEach(() => {
-  mails = [];
-  const realFetch = globalThis.fetch;
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (url === "https://api.resend.com/emails") {
-      mails.push(JSON.parse(String(init?.body)) as { to: string[]; text: string });
-      return Response.json({ id: "mail" });
-    }
-    return realFetch(input, init);
-  });
+  mails = captureMail();
 });
 afterEach(() => vi.restoreAllMocks());
 
-/** The token in the link of the newest mail to `to`, waiting for mail sent after the response. */
+/** The token in the link of the newest mail to `to`. */
 async function mailedToken(to: string, path: string): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const mail = mails.findLast((m) => m.to.includes(to) && m.text.includes(path));
-    const token = mail?.text.match(/token=([A-Za-z0-9_-]+)/)?.[1];
-    if (token) return token;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`no ${path} mail to ${to}`);
+  return (await mailedTokens(mails, to, path)).at(-1) ?? "";
 }
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>

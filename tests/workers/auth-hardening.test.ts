@@ -8,36 +8,17 @@ import { changePassword } from "#src/features/auth/auth.password.service.ts";
 import { durableRateLimiter } from "#src/platform/cloudflare/adapters.ts";
 import { createTenant, jsonBody, type Member, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
+import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
-let mails: { to: string[]; text: string }[] = [];
-
+let mails: SentMail[] = [];
 beforeEach(() => {
-  mails = [];
-  const realFetch = globalThis.fetch;
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (url === "https://api.resend.com/emails") {
-      mails.push(JSON.parse(String(init?.body)) as { to: string[]; text: string });
-      return Response.json({ id: "mail" });
-    }
-    return realFetch(input, init);
-  });
+  mails = captureMail();
 });
 afterEach(() => vi.restoreAllMocks());
 
-/** The tokens of the reset links mailed to `to`, waiting until there are `count` (mail goes out after the response). */
-async function resetTokens(to: string, count: number): Promise<string[]> {
-  for (let i = 0; i < 50; i++) {
-    const tokens = mails
-      .filter((mail) => mail.to.includes(to) && mail.text.includes("/reset-password"))
-      .flatMap((mail) => mail.text.match(/token=([A-Za-z0-9_-]+)/)?.[1] ?? []);
-    if (tokens.length >= count) return tokens;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`fewer than ${count} reset mails to ${to}`);
-}
+const resetTokens = (to: string, count: number) => mailedTokens(mails, to, "/reset-password", count);
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   api(path, jsonBody(body, { "CF-Connecting-IP": uniqueIp(), ...headers }));

@@ -1,27 +1,22 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTenant, jsonBody, PASSWORD, type Tenant, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { api, problemOf } from "./helpers.ts";
+import { captureMail } from "./mail.ts";
 
-const realFetch = globalThis.fetch;
-
-/** Captures mail sent through Resend and answers for it; everything else goes out for real. */
-function captureMail(): { texts: string[] } {
-  const mailbox = { texts: [] as string[] };
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (url === "https://api.resend.com/emails") {
-      mailbox.texts.push((JSON.parse(String(init?.body)) as { text: string }).text);
-      return new Response(JSON.stringify({ id: "mail" }), { status: 200 });
-    }
-    return realFetch(input, init);
-  });
-  return mailbox;
+/** The texts of the mails sent through Resend from now on. */
+function captureMailTexts(): { texts: string[] } {
+  const sent = captureMail();
+  return {
+    get texts() {
+      return sent.map((mail) => mail.text);
+    },
+  };
 }
 
 const tokenIn = (text: string | undefined) => /accept-invitation\?token=([A-Za-z0-9_%-]+)/.exec(text ?? "")?.[1] ?? "";
 
 async function invite(tenant: Tenant, email: string, role = "clinician"): Promise<string> {
-  const mailbox = captureMail();
+  const mailbox = captureMailTexts();
   const response = await api("/api/v1/invitations", jsonBody({ email, role }, tenant.members.admin.headers));
   expect(response.status).toBe(201);
   expect(await response.json()).toMatchObject({ email, role });

@@ -1,6 +1,5 @@
 import { env } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
-import { Secret, TOTP } from "otpauth";
 import { describe, expect, it } from "vitest";
 import { auditEvents, recoveryCodes, users } from "#src/db/schema/index.ts";
 import { parseConfig } from "#src/env.ts";
@@ -10,38 +9,10 @@ import { signMfaToken } from "#src/lib/tokens.ts";
 import { durableRateLimiter } from "#src/platform/cloudflare/adapters.ts";
 import { createTenant, jsonBody, type Member, PASSWORD, uniqueIp } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
-
-const PERIOD_MS = 30_000;
-
-const codeAt = (secret: string, steps = 0) =>
-  new TOTP({ secret: Secret.fromBase32(secret), algorithm: "SHA1", digits: 6, period: 30 }).generate({
-    timestamp: Date.now() + steps * PERIOD_MS,
-  });
-
-/** Waits out the last seconds of a period, so a code cannot slide across a step mid-test. */
-async function awayFromStepEdge(): Promise<void> {
-  const left = PERIOD_MS - (Date.now() % PERIOD_MS);
-  if (left < 5000) await new Promise((resolve) => setTimeout(resolve, left + 100));
-}
-
-const call = (path: string, method: string, member: Member, ip: string, body?: unknown): Promise<Response> =>
-  api(path, {
-    method,
-    headers: { "Content-Type": "application/json", "CF-Connecting-IP": ip, ...member.headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+import { codeAt, enableMfa as enableMfaAt, verify } from "./mfa-helpers.ts";
 
 /** Enrols and confirms with the previous period's code, so the current one is still unspent. */
-async function enableMfa(member: Member, ip: string) {
-  await awayFromStepEdge();
-  const enrolled = await call("/api/v1/me/mfa/totp", "POST", member, ip);
-  const { secret } = (await enrolled.json()) as { secret: string };
-  const confirmed = await call("/api/v1/me/mfa/totp/confirm", "POST", member, ip, { code: codeAt(secret, -1) });
-  expect(confirmed.status).toBe(200);
-  return { secret, recoveryCodes: ((await confirmed.json()) as { recoveryCodes: string[] }).recoveryCodes };
-}
-
-const verify = (ip: string, body: unknown) => api("/api/v1/auth/mfa/verify", jsonBody(body, { "CF-Connecting-IP": ip }));
+const enableMfa = (member: Member, ip: string) => enableMfaAt(member, ip, -1);
 
 async function loginMfaToken(member: Member, ip: string): Promise<string> {
   const response = await api("/api/v1/auth/login", jsonBody({ email: member.email, password: PASSWORD }, { "CF-Connecting-IP": ip }));

@@ -1,56 +1,18 @@
 import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { importJWK, SignJWT } from "jose";
-import { Secret, TOTP } from "otpauth";
 import { describe, expect, it } from "vitest";
 import { auditEvents, recoveryCodes, users } from "#src/db/schema/index.ts";
 import { parseConfig } from "#src/env.ts";
 import { signAccessToken, signMfaToken } from "#src/lib/tokens.ts";
 import { createTenant, jsonBody, type Member, PASSWORD, uniqueIp } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
-
-const PERIOD_MS = 30_000;
-
-/** The code an authenticator shows `steps` periods from now, computed by an independent library. */
-const codeAt = (secret: string, steps = 0) =>
-  new TOTP({ secret: Secret.fromBase32(secret), algorithm: "SHA1", digits: 6, period: 30 }).generate({
-    timestamp: Date.now() + steps * PERIOD_MS,
-  });
-
-/** Waits out the last seconds of a period, so a code cannot slide across a step mid-test. */
-async function awayFromStepEdge(): Promise<void> {
-  const left = PERIOD_MS - (Date.now() % PERIOD_MS);
-  if (left < 3000) await new Promise((resolve) => setTimeout(resolve, left + 100));
-}
-
-const call = (path: string, method: string, member: Member | null, ip: string, body?: unknown): Promise<Response> =>
-  api(path, {
-    method,
-    headers: { "Content-Type": "application/json", "CF-Connecting-IP": ip, ...member?.headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-
-async function enrol(member: Member, ip: string): Promise<string> {
-  const response = await call("/api/v1/me/mfa/totp", "POST", member, ip);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { secret: string }).secret;
-}
-
-/** Enrols and confirms with the code `confirmStep` periods from now; answers the secret and codes. */
-async function enableMfa(member: Member, ip: string, confirmStep = 0) {
-  await awayFromStepEdge();
-  const secret = await enrol(member, ip);
-  const response = await call("/api/v1/me/mfa/totp/confirm", "POST", member, ip, { code: codeAt(secret, confirmStep) });
-  expect(response.status).toBe(200);
-  const { recoveryCodes: codes } = (await response.json()) as { recoveryCodes: string[] };
-  return { secret, recoveryCodes: codes };
-}
+import { awayFromStepEdge, call, codeAt, enableMfa, enrol, PERIOD_MS, verify } from "./mfa-helpers.ts";
 
 async function mfaTokenFor(member: Member, organizationId: string): Promise<string> {
   return signMfaToken(parseConfig(env), { userId: member.id, organizationId });
 }
 
-const verify = (ip: string, body: unknown) => api("/api/v1/auth/mfa/verify", jsonBody(body, { "CF-Connecting-IP": ip }));
 
 describe("TOTP enrolment", () => {
   it("stores the secret sealed and pending, then enables it with a current code and hands out 10 recovery codes", async () => {
