@@ -29,7 +29,7 @@ import type { Platform } from "#src/platform/ports.ts";
 
 export const API_PREFIX = "/api/v1";
 
-const EXPOSED_HEADERS = ["X-Request-ID", "Server-Timing", "RateLimit", "RateLimit-Policy", "Retry-After"];
+const EXPOSED_HEADERS = ["X-Request-ID", "Server-Timing", "RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed"];
 
 /** The whole API as one OpenAPIHono app. Runtime-agnostic: the platform brings the adapters. */
 export function createApp(platform: Platform) {

@@ -3,6 +3,7 @@ import { PROTECTED_PROBLEMS, SECURED } from "#src/features/organization/security
 import { API_KEY_SCOPES } from "#src/lib/permissions.ts";
 import { problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
+import { IdempotencyKeyHeader, idempotent } from "#src/middleware/idempotency.ts";
 
 const ScopeSchema = z.enum(API_KEY_SCOPES as [string, ...string[]]).openapi("ApiKeyScope");
 
@@ -49,10 +50,13 @@ export const create = createRoute({
   path: "/api-keys",
   tags: ["API keys"],
   summary: "Issue a key with scopes the caller holds",
-  middleware: [requirePermission("api-keys:write")] as const,
+  middleware: [requirePermission("api-keys:write"), idempotent()] as const,
   security: SECURED,
-  request: { body: { required: true, content: { "application/json": { schema: ApiKeyCreateSchema } } } },
-  responses: { 201: issued, ...problemResponses(...PROTECTED_PROBLEMS, 400, 413, 415, 422) },
+  request: {
+    headers: IdempotencyKeyHeader,
+    body: { required: true, content: { "application/json": { schema: ApiKeyCreateSchema } } },
+  },
+  responses: { 201: issued, ...problemResponses(...PROTECTED_PROBLEMS, 400, 409, 413, 415, 422) },
 });
 
 export const rotate = createRoute({

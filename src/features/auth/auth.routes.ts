@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
 import { ROLES } from "#src/db/schema/identity.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
+import { IdempotencyKeyHeader, idempotent } from "#src/middleware/idempotency.ts";
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemResponses } from "#src/lib/problem.ts";
 
 const tags = ["Auth"];
@@ -39,7 +40,8 @@ export const signup = createRoute({
   path: "/auth/signup",
   tags,
   summary: "Create an organization and its owner; mails an email-verification link",
-  request: { body: json(SignupBody) },
+  middleware: [idempotent()] as const,
+  request: { headers: IdempotencyKeyHeader, body: json(SignupBody) },
   responses: {
     201: ok(
       "Signed up and signed in",

@@ -3,6 +3,7 @@ import { RoleSchema } from "#src/features/members/members.routes.ts";
 import { PROTECTED_PROBLEMS, SECURED } from "#src/features/organization/security.ts";
 import { problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
+import { IdempotencyKeyHeader, idempotent } from "#src/middleware/idempotency.ts";
 
 export const InvitationCreateSchema = z
   .object({ email: z.email().max(254), role: RoleSchema })
@@ -31,12 +32,15 @@ export const create = createRoute({
   path: "/invitations",
   tags: ["Members"],
   summary: "Invite someone by email to join with a role",
-  middleware: [requirePermission("invitations:write")] as const,
+  middleware: [requirePermission("invitations:write"), idempotent()] as const,
   security: SECURED,
-  request: { body: { required: true, content: { "application/json": { schema: InvitationCreateSchema } } } },
+  request: {
+    headers: IdempotencyKeyHeader,
+    body: { required: true, content: { "application/json": { schema: InvitationCreateSchema } } },
+  },
   responses: {
     201: { description: "Invitation sent", content: { "application/json": { schema: InvitationSchema } } },
-    ...problemResponses(...PROTECTED_PROBLEMS, 400, 413, 415, 422),
+    ...problemResponses(...PROTECTED_PROBLEMS, 400, 409, 413, 415, 422),
   },
 });
 

@@ -1,5 +1,5 @@
 import type { KeyringEntry } from "#src/lib/envelope.ts";
-import { randomBytes, sha256Hex, utf8 } from "#src/lib/encoding.ts";
+import { hmacSha256Hex, randomBytes, sha256Hex } from "#src/lib/encoding.ts";
 
 /**
  * Single-use recovery codes: ten of `xxxx-xxxx` from a 32-letter alphabet without look-alikes
@@ -26,11 +26,6 @@ export function normalizeRecoveryCode(input: string): string {
   return `${chars.slice(0, 4)}-${chars.slice(4)}`;
 }
 
-async function hmacHex(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8(message)));
-  return Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 const message = (userId: string, code: string) => `recovery-code:${userId}:${normalizeRecoveryCode(code)}`;
 
@@ -38,7 +33,7 @@ const message = (userId: string, code: string) => `recovery-code:${userId}:${nor
 export function hashRecoveryCode(code: string, userId: string, peppers: readonly KeyringEntry[]): Promise<string> {
   const current = peppers[0];
   if (!current) throw new Error("no password pepper configured");
-  return hmacHex(current.secret, message(userId, code));
+  return hmacSha256Hex(current.secret, message(userId, code));
 }
 
 /**
@@ -48,7 +43,7 @@ export function hashRecoveryCode(code: string, userId: string, peppers: readonly
  */
 export function recoveryCodeLookupHashes(code: string, userId: string, peppers: readonly KeyringEntry[]): Promise<string[]> {
   return Promise.all([
-    ...peppers.map((pepper) => hmacHex(pepper.secret, message(userId, code))),
+    ...peppers.map((pepper) => hmacSha256Hex(pepper.secret, message(userId, code))),
     sha256Hex(normalizeRecoveryCode(code)),
   ]);
 }
