@@ -195,6 +195,39 @@ describe("Idempotency-Key on creates", () => {
     expect(row?.response).not.toContain(issued.id);
   });
 
+  it("replays a rotation, so a lost response does not lose the new secret", async () => {
+    const issued = await api("/api/v1/api-keys", jsonBody({ name: "To rotate", scopes: ["organization:read"] }, tenant.members.admin.headers));
+    const { id } = (await issued.json()) as { id: string };
+    const key = newKey();
+    const rotate = () => api(`/api/v1/api-keys/${id}/rotate`, { method: "POST", headers: withKey(key, tenant.members.admin.headers) });
+    const first = await rotate();
+    const second = await rotate();
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers.get("Idempotent-Replayed")).toBe("true");
+    const rotated = (await first.json()) as { key: string };
+    expect(((await second.json()) as { key: string }).key).toBe(rotated.key);
+    const works = await api("/api/v1/organization", { headers: { "X-API-Key": rotated.key } });
+    expect(works.status).toBe(200);
+  });
+
+  it("replays an invitation acceptance instead of answering 409 to the retry", async () => {
+    const email = uniqueEmail("accept-retry");
+    expect((await invite(tenant.members.admin.headers, newKey(), { email, role: "staff" })).status).toBe(201);
+    const token = /token=([A-Za-z0-9_%-]+)/.exec(mails.find((mail) => mail.to.includes(email))?.text ?? "")?.[1] ?? "";
+    const key = newKey();
+    const accept = () =>
+      api("/api/v1/invitations/accept", jsonBody({ token: decodeURIComponent(token), name: "Retry", password: PASSWORD }, { "Idempotency-Key": key, "CF-Connecting-IP": uniqueIp() }));
+    const first = await accept();
+    const second = await accept();
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await second.json()).toEqual(await first.json());
+    const plainRetry = await api("/api/v1/invitations/accept", jsonBody({ token: decodeURIComponent(token), name: "Retry", password: PASSWORD }, { "CF-Connecting-IP": uniqueIp() }));
+    expect(plainRetry.status).toBe(409);
+  });
+
   it("treats an expired key as new", async () => {
     const key = newKey();
     const db = testDb();
@@ -232,7 +265,7 @@ describe("the OpenAPI document", () => {
     const document = (await (await api("/api/v1/openapi.json")).json()) as {
       paths: Record<string, { post: { parameters?: { name: string; in: string; required?: boolean }[]; responses: Record<string, unknown> } }>;
     };
-    for (const path of ["/api/v1/auth/signup", "/api/v1/invitations", "/api/v1/api-keys"]) {
+    for (const path of ["/api/v1/auth/signup", "/api/v1/invitations", "/api/v1/api-keys", "/api/v1/api-keys/{id}/rotate", "/api/v1/invitations/accept"]) {
       const operation = document.paths[path]?.post;
       expect(operation?.parameters).toContainEqual(expect.objectContaining({ name: "Idempotency-Key", in: "header", required: false }));
       expect(Object.keys(operation?.responses ?? {})).toEqual(expect.arrayContaining(["409", "422"]));

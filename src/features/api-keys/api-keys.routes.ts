@@ -64,9 +64,9 @@ export const rotate = createRoute({
   path: "/api-keys/{id}/rotate",
   tags: ["API keys"],
   summary: "Replace a key; the old one works until the grace period ends",
-  middleware: [requirePermission("api-keys:write")] as const,
+  middleware: [requirePermission("api-keys:write"), idempotent()] as const,
   security: SECURED,
-  request: { params: IdParam },
+  request: { params: IdParam, headers: IdempotencyKeyHeader },
   responses: { 201: issued, ...problemResponses(...PROTECTED_PROBLEMS, 404, 409, 422) },
 });
 

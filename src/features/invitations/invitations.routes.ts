@@ -49,7 +49,11 @@ export const accept = createRoute({
   path: "/invitations/accept",
   tags: ["Members"],
   summary: "Accept an invitation: creates the account, or links an existing one with its password",
-  request: { body: { required: true, content: { "application/json": { schema: InvitationAcceptSchema } } } },
+  middleware: [idempotent()] as const,
+  request: {
+    headers: IdempotencyKeyHeader,
+    body: { required: true, content: { "application/json": { schema: InvitationAcceptSchema } } },
+  },
   responses: {
     201: { description: "Now a member", content: { "application/json": { schema: AcceptedSchema } } },
     ...problemResponses(400, 401, 404, 409, 410, 413, 415, 422, 429, 500, 503),
