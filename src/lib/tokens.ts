@@ -26,7 +26,8 @@ export interface AccessClaims {
 
 export interface MfaClaims {
   sub: string;
-  org: string;
+  /** Absent when the organization is chosen at the MFA step (several memberships). */
+  org?: string;
   jti: string;
 }
 
@@ -77,9 +78,14 @@ export function signAccessToken(config: Config, input: { userId: string; organiz
   return sign(config, { org: input.organizationId, role: input.role, typ: "access" }, input.userId, config.ACCESS_TOKEN_TTL_SECONDS);
 }
 
-export function signMfaToken(config: Config, input: { userId: string; organizationId: string }) {
-  return sign(config, { org: input.organizationId, typ: "mfa" }, input.userId, MFA_TOKEN_TTL_SECONDS);
+export function signMfaToken(config: Config, input: { userId: string; organizationId?: string | undefined }) {
+  const claims = input.organizationId === undefined ? { typ: "mfa" } : { org: input.organizationId, typ: "mfa" };
+  return sign(config, claims, input.userId, MFA_TOKEN_TTL_SECONDS);
 }
+
+const BASE_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "jti", "typ"];
+/** Access tokens always name their organization; an MFA token may leave it to the MFA step. */
+const REQUIRED_CLAIMS: Record<TokenType, string[]> = { access: [...BASE_CLAIMS, "org"], mfa: BASE_CLAIMS };
 
 async function verify(config: Config, token: string, typ: TokenType) {
   const { verifying } = await keyset(config);
@@ -96,10 +102,11 @@ async function verify(config: Config, token: string, typ: TokenType) {
         issuer: config.JWT_ISSUER,
         audience: config.JWT_AUDIENCE,
         clockTolerance: CLOCK_SKEW_SECONDS,
-        requiredClaims: ["iss", "aud", "exp", "iat", "sub", "jti", "typ", "org"],
+        requiredClaims: REQUIRED_CLAIMS[typ],
       },
     );
     if (payload.typ !== typ) throw new Error("wrong token type");
+    if (payload.org !== undefined && typeof payload.org !== "string") throw new Error("malformed org");
     return payload;
   } catch {
     throw Unauthorized("The token is invalid or expired.");
@@ -112,7 +119,8 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
 }
 
 export async function verifyMfaToken(config: Config, token: string): Promise<MfaClaims> {
-  return (await verify(config, token, "mfa")) as unknown as MfaClaims;
+  const payload = await verify(config, token, "mfa");
+  return { sub: String(payload.sub), jti: String(payload.jti), ...(payload.org === undefined ? {} : { org: payload.org as string }) };
 }
 
 /** The public half of every configured key, for /.well-known/jwks.json. */

@@ -157,7 +157,7 @@ describe("recovery codes at rest", () => {
     const rotated = { ...config, PASSWORD_PEPPERS: [{ id: "rotated", secret: "r".repeat(40) }, ...config.PASSWORD_PEPPERS] };
     const deps = { ...directDeps(async () => {}), config: rotated };
     const mfaToken = await signMfaToken(config, { userId: member.id, organizationId });
-    const tokens = await completeLogin(deps, mfaToken, { recoveryCode: (codes[2] ?? "").toUpperCase() });
-    expect(tokens.organizationId).toBe(organizationId);
+    const outcome = await completeLogin(deps, mfaToken, { recoveryCode: (codes[2] ?? "").toUpperCase() });
+    expect(outcome).toMatchObject({ kind: "tokens", tokens: { organizationId } });
   });
 });

@@ -35,6 +35,8 @@ export const users = pgTable(
     totpEnabledAt: timestamp("totp_enabled_at", { withTimezone: true }),
     /** The last TOTP time step accepted: a code is never accepted twice. */
     totpLastStep: bigint("totp_last_step", { mode: "number" }),
+    /** Set by logout-all, password reset and change: refresh families started earlier are dead. */
+    sessionsRevokedAt: timestamp("sessions_revoked_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -71,6 +73,8 @@ export const refreshTokens = pgTable(
   {
     id: uuid("id").primaryKey(),
     familyId: uuid("family_id").notNull(),
+    /** When the family's first token was made, copied on rotation (see users.sessionsRevokedAt). */
+    familyStartedAt: timestamp("family_started_at", { withTimezone: true }).notNull().defaultNow(),
     userId: uuid("user_id").notNull(),
     organizationId: uuid("organization_id").notNull(),
     tokenHash: text("token_hash").notNull(),

@@ -7,8 +7,8 @@ import {
   RESET_TOKEN_TTL_MS,
 } from "#src/features/auth/auth.deps.ts";
 import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
-import { refreshTokenInsert, type TokenPair } from "#src/features/auth/auth.sessions.ts";
-import { oneTimeTokens, refreshTokens, type Role, users } from "#src/db/schema/index.ts";
+import { refreshTokenInsert, revokeAllSessions, type TokenPair } from "#src/features/auth/auth.sessions.ts";
+import { oneTimeTokens, type Role, users } from "#src/db/schema/index.ts";
 import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { BadRequest, NotFound, TooManyRequests, Unauthorized } from "#src/lib/errors.ts";
@@ -63,7 +63,7 @@ export async function resetPassword(deps: AuthDeps, token: string, password: str
       where token_hash = ${hash} and purpose = 'password_reset' and used_at is null and expires_at > now()
       returning id, user_id
     ), changed as (
-      update users set password_hash = ${passwordHash}, updated_at = now()
+      update users set password_hash = ${passwordHash}, updated_at = now(), sessions_revoked_at = now()
       where id in (select user_id from spent)
       returning id
     ), others as (
@@ -116,11 +116,7 @@ export async function changePassword(
 
   const passwordHash = await hashPassword(input.newPassword, config.PASSWORD_PEPPERS);
   await db.batch([
-    db.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, caller.userId)),
-    db
-      .update(refreshTokens)
-      .set({ revokedAt: sql`now()` })
-      .where(and(eq(refreshTokens.userId, caller.userId), isNull(refreshTokens.revokedAt))),
+    revokeAllSessions(db, caller.userId, passwordHash),
     spendResetTokens(deps, caller.userId),
     audit("auth.password.changed"),
   ]);

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
-import type { TokenPair } from "#src/features/auth/auth.sessions.ts";
+import { revokeAllSessions, type TokenPair } from "#src/features/auth/auth.sessions.ts";
 import { type Role, refreshTokens } from "#src/db/schema/index.ts";
 import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
@@ -22,30 +22,40 @@ function pair(deps: AuthDeps, refreshToken: string, accessToken: string, organiz
 const refreshExpiry = (deps: AuthDeps) => new Date(Date.now() + deps.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000).toISOString();
 
 /**
- * Rotates a refresh token in one statement: marks it used, inserts its successor in the same
- * family (the role read from the current membership), or, when the token was already used,
- * revokes the whole family and records the reuse.
+ * Rotates a refresh token in one statement: marks it used and inserts its successor in the same
+ * family (the role read from the current membership, the family's start copied). A family started
+ * before the user's last sign-out-everywhere (users.sessions_revoked_at) is refused, so a rotation
+ * racing logout-all or a password change mints nothing that outlives it. When the presented token
+ * is alive but this statement did not mark it used (used earlier, or by a concurrent rotation that
+ * won the row lock: the snapshot shows it unused, the update finds it used), the whole family is
+ * revoked and the reuse recorded. A family with any revoked token is dead: the successor such a
+ * concurrent winner inserted is invisible to the revoking statement's snapshot, so it survives the
+ * update but is refused here.
  */
 export async function rotateRefreshToken(deps: AuthDeps, presented: string): Promise<TokenPair> {
   const next = randomToken();
   const [presentedHash, nextHash] = await Promise.all([sha256Hex(presented), sha256Hex(next)]);
   const result = await deps.db.execute<RotationRow>(sql`
-    with used as (
+    with presented as (
+      select rt.id, rt.family_id, rt.user_id, rt.organization_id, rt.used_at
+      from refresh_tokens rt join users u on u.id = rt.user_id
+      where rt.token_hash = ${presentedHash} and rt.revoked_at is null and rt.expires_at > now()
+        and (u.sessions_revoked_at is null or rt.family_started_at > u.sessions_revoked_at)
+        and not exists (select 1 from refresh_tokens f where f.family_id = rt.family_id and f.revoked_at is not null)
+    ), used as (
       update refresh_tokens set used_at = now()
-      where token_hash = ${presentedHash} and used_at is null and revoked_at is null and expires_at > now()
-      returning family_id, user_id, organization_id
+      where id in (select id from presented where used_at is null) and used_at is null and revoked_at is null
+      returning family_id, family_started_at, user_id, organization_id
     ), current_member as (
-      select used.family_id, used.user_id, used.organization_id, m.role
+      select used.family_id, used.family_started_at, used.user_id, used.organization_id, m.role
       from used join memberships m on m.organization_id = used.organization_id and m.user_id = used.user_id
     ), inserted as (
-      insert into refresh_tokens (id, family_id, user_id, organization_id, token_hash, expires_at)
-      select ${uuidv7()}::uuid, family_id, user_id, organization_id, ${nextHash}, ${refreshExpiry(deps)}::timestamptz
+      insert into refresh_tokens (id, family_id, family_started_at, user_id, organization_id, token_hash, expires_at)
+      select ${uuidv7()}::uuid, family_id, family_started_at, user_id, organization_id, ${nextHash}, ${refreshExpiry(deps)}::timestamptz
       from current_member
       returning id
     ), reused as (
-      select family_id, user_id, organization_id from refresh_tokens
-      where token_hash = ${presentedHash} and used_at is not null and revoked_at is null
-        and not exists (select 1 from used)
+      select family_id, user_id, organization_id from presented where not exists (select 1 from used)
     ), revoked as (
       update refresh_tokens set revoked_at = now()
       where family_id in (select family_id from reused) and revoked_at is null
@@ -96,14 +106,14 @@ export async function logout(deps: AuthDeps, caller: Caller, refreshToken: strin
   ]);
 }
 
-/** Revokes every refresh token and, through the rate limiter's watermark, every access token. */
+/**
+ * Revokes every refresh token (and every family started until now, see revokeAllSessions) and,
+ * through the rate limiter's watermark, every access token.
+ */
 export async function logoutAll(deps: AuthDeps, caller: Caller): Promise<void> {
   const { db } = deps;
   await db.batch([
-    db
-      .update(refreshTokens)
-      .set({ revokedAt: sql`now()` })
-      .where(and(eq(refreshTokens.userId, caller.userId), isNull(refreshTokens.revokedAt))),
+    revokeAllSessions(db, caller.userId),
     auditInsert(db, deps.origin, {
       action: "auth.logout_all",
       organizationId: caller.organizationId,

@@ -151,25 +151,32 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
     throw Unauthorized(INVALID_LOGIN);
   }
   await rateLimiter.settleLoginAttempt(account, true, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
-
-  const membership = chooseOrganization(user.organizations, input.organizationId);
-  if ("choose" in membership) return { kind: "choose", organizations: membership.choose };
-
-  if (user.totp_enabled) {
-    const mfaToken = await signMfaToken(config, { userId: user.id, organizationId: membership.id });
-    await auditInsert(db, deps.origin, {
-      action: "auth.login.mfa_required",
-      organizationId: membership.id,
-      actorUserId: user.id,
-      targetType: "user",
-      targetId: user.id,
-    });
-    return { kind: "mfa", mfaToken };
-  }
-  const session = await newSession(db, config, { userId: user.id, organizationId: membership.id, role: membership.role });
   const rehash = check.needsRehash
     ? [db.update(users).set({ passwordHash: await hashPassword(input.password, config.PASSWORD_PEPPERS) }).where(eq(users.id, user.id))]
     : [];
+
+  // With TOTP on, nothing about the memberships is told before the second factor: the
+  // organization is chosen at POST /auth/mfa/verify unless the login already settles it.
+  if (user.totp_enabled) {
+    const organizationId = mfaOrganization(user.organizations, input.organizationId);
+    const known = user.organizations.some((organization) => organization.id === organizationId);
+    const mfaToken = await signMfaToken(config, { userId: user.id, organizationId });
+    await db.batch([
+      auditInsert(db, deps.origin, {
+        action: "auth.login.mfa_required",
+        organizationId: known ? organizationId : null,
+        actorUserId: user.id,
+        targetType: "user",
+        targetId: user.id,
+      }),
+      ...rehash,
+    ]);
+    return { kind: "mfa", mfaToken };
+  }
+
+  const membership = chooseOrganization(user.organizations, input.organizationId);
+  if ("choose" in membership) return { kind: "choose", organizations: membership.choose };
+  const session = await newSession(db, config, { userId: user.id, organizationId: membership.id, role: membership.role });
   await db.batch([
     session.insert,
     auditInsert(db, deps.origin, {
@@ -184,10 +191,22 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
   return { kind: "tokens", tokens: session.tokens };
 }
 
-function chooseOrganization(
-  memberOf: LoginRow["organizations"],
-  wanted: string | undefined,
-): LoginRow["organizations"][number] | { choose: { id: string; name: string }[] } {
+/**
+ * The organization an MFA token carries: the requested one (checked against the memberships only
+ * after the second factor, so the answer here tells nothing), else the only membership, else none.
+ */
+function mfaOrganization(memberOf: { id: string }[], wanted: string | undefined): string | undefined {
+  if (wanted) return wanted;
+  return memberOf.length === 1 ? memberOf[0]?.id : undefined;
+}
+
+export type OrganizationChoice<T extends { id: string; name: string }> = T | { choose: { id: string; name: string }[] };
+
+/**
+ * The organization a sign-in lands in: the wanted one (403 when not a member), else the only
+ * membership, else the list to choose from.
+ */
+export function chooseOrganization<T extends { id: string; name: string }>(memberOf: T[], wanted: string | undefined): OrganizationChoice<T> {
   if (wanted) {
     const found = memberOf.find((organization) => organization.id === wanted);
     if (!found) throw Forbidden("You are not a member of this organization.");

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
 import { ROLES, type Role, refreshTokens } from "#src/db/schema/identity.ts";
 import type { Config } from "#src/env.ts";
@@ -75,4 +76,24 @@ export async function newSession(
     },
     insert,
   };
+}
+
+/**
+ * Ends every session of a user in one statement (batchable): stamps users.sessions_revoked_at,
+ * so a refresh family started earlier is refused even when a racing rotation slips a token past
+ * this update, and revokes every refresh token. With `passwordHash`, sets the password too.
+ */
+export function revokeAllSessions(db: Database, userId: string, passwordHash?: string) {
+  const password = passwordHash === undefined ? sql`` : sql`, password_hash = ${passwordHash}, updated_at = now()`;
+  return db.execute(sql`
+    with marked as (
+      update users set sessions_revoked_at = now()${password}
+      where id = ${userId}
+      returning id
+    ), revoked as (
+      update refresh_tokens set revoked_at = now()
+      where user_id in (select id from marked) and revoked_at is null
+      returning id
+    )
+    select (select count(*) from marked) as marked, (select count(*) from revoked) as revoked`);
 }

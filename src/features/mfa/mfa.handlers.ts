@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import * as service from "#src/features/mfa/mfa.service.ts";
 import type * as routes from "#src/features/mfa/mfa.routes.ts";
 import { auditOrigin } from "#src/lib/audit.ts";
+import { Conflict } from "#src/lib/errors.ts";
+import { PROBLEM_CONTENT_TYPE, toProblem } from "#src/lib/problem.ts";
 import type { AppEnv, AppRouteHandler } from "#src/lib/types.ts";
 import { memberOf } from "#src/middleware/auth.ts";
 
@@ -30,8 +32,12 @@ export const disable: AppRouteHandler<typeof routes.disable> = async (c) => {
 };
 
 export const verify: AppRouteHandler<typeof routes.verify> = async (c) => {
-  const { mfaToken, code, recoveryCode } = c.req.valid("json");
+  const { mfaToken, code, recoveryCode, organizationId } = c.req.valid("json");
   const factor = code !== undefined ? { code } : { recoveryCode: recoveryCode ?? "" };
-  const tokens = await service.completeLogin(deps(c), mfaToken, factor);
-  return c.json({ mfaRequired: false as const, tokens }, 200);
+  const outcome = await service.completeLogin(deps(c), mfaToken, factor, organizationId);
+  if (outcome.kind === "choose") {
+    const problem = toProblem(Conflict("You belong to several organizations: send organizationId."), c.get("requestId"), c.req.path);
+    return c.json({ ...problem, organizations: outcome.organizations }, 409, { "Content-Type": PROBLEM_CONTENT_TYPE });
+  }
+  return c.json({ mfaRequired: false as const, tokens: outcome.tokens }, 200);
 };

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
-import { memberships, recoveryCodes, users } from "#src/db/schema/index.ts";
+import { memberships, organizations, type Role, recoveryCodes, users } from "#src/db/schema/index.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 
 /** The TOTP state of a user, and their role in one organization (null when not a member). */
@@ -21,6 +21,36 @@ export async function findMfaUser(db: Database, userId: string, organizationId: 
 }
 
 export type MfaUser = NonNullable<Awaited<ReturnType<typeof findMfaUser>>>;
+
+/** The TOTP state of a user and every membership (by organization name), for the second login step. */
+export async function findMfaLoginUser(db: Database, userId: string) {
+  const rows = await db
+    .select({
+      id: users.id,
+      email: users.email,
+      totpSecret: users.totpSecret,
+      totpEnabledAt: users.totpEnabledAt,
+      totpLastStep: users.totpLastStep,
+      organizationId: memberships.organizationId,
+      organizationName: organizations.name,
+      role: memberships.role,
+    })
+    .from(users)
+    .leftJoin(memberships, eq(memberships.userId, users.id))
+    .leftJoin(organizations, eq(organizations.id, memberships.organizationId))
+    .where(eq(users.id, userId))
+    .orderBy(organizations.name, organizations.id);
+  const [first] = rows;
+  if (!first) return undefined;
+  const { organizationId: _id, organizationName: _name, role: _role, ...user } = first;
+  const memberOf: { id: string; name: string; role: Role }[] = [];
+  for (const row of rows) {
+    if (row.organizationId && row.organizationName !== null && row.role) {
+      memberOf.push({ id: row.organizationId, name: row.organizationName, role: row.role });
+    }
+  }
+  return { ...user, organizations: memberOf };
+}
 
 /** Stores a pending (not yet confirmed) secret, replacing any earlier pending one. */
 export function storePendingSecret(db: Database, userId: string, sealedSecret: string) {
@@ -73,6 +103,16 @@ export async function claimTotpStep(db: Database, userId: string, step: number):
     .set({ totpLastStep: step })
     .where(and(eq(users.id, userId), sql`(${users.totpLastStep} is null or ${users.totpLastStep} < ${step})`))
     .returning({ id: users.id });
+  return rows.length > 0;
+}
+
+/** Whether one of the user's unused recovery codes matches: a check that spends nothing. */
+export async function hasRecoveryCode(db: Database, userId: string, codeHashes: string[]): Promise<boolean> {
+  const rows = await db
+    .select({ id: recoveryCodes.id })
+    .from(recoveryCodes)
+    .where(and(eq(recoveryCodes.userId, userId), inArray(recoveryCodes.codeHash, codeHashes), isNull(recoveryCodes.usedAt)))
+    .limit(1);
   return rows.length > 0;
 }
 

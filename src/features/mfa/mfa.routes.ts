@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { OrganizationChoiceSchema } from "#src/features/auth/auth.routes.ts";
 import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
 import { RECOVERY_CODE_COUNT } from "#src/features/mfa/mfa.recovery-codes.ts";
-import { problemResponses } from "#src/lib/problem.ts";
+import { PROBLEM_CONTENT_TYPE, problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
 
 const TotpCode = z.string().regex(/^\d{6}$/, "must be 6 digits").openapi({ example: "123456" });
@@ -28,6 +29,11 @@ export const MfaVerifySchema = z
     mfaToken: z.string().min(1).openapi({ description: "From POST /auth/login when it answers mfaRequired" }),
     code: TotpCode.optional(),
     recoveryCode: RecoveryCode.optional(),
+    organizationId: z
+      .string()
+      .uuid()
+      .optional()
+      .openapi({ description: "The organization to sign in to, when the login did not settle it (see the 409 answer)" }),
   })
   .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), {
     message: "send exactly one of code and recoveryCode",
@@ -97,6 +103,10 @@ export const verify = createRoute({
   request: { body: { required: true, ...json(MfaVerifySchema) } },
   responses: {
     200: { description: "Signed in", ...json(MfaLoginSchema) },
-    ...problemResponses(400, 401, 415, 422, 429, 500, 503),
+    409: {
+      description: "The code is right but the organization is not settled: send organizationId with the same code (nothing was spent)",
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: OrganizationChoiceSchema } },
+    },
+    ...problemResponses(400, 401, 403, 415, 422, 429, 500, 503),
   },
 });

@@ -1,19 +1,22 @@
 import type { Database } from "#src/db/client.ts";
 import type { Config } from "#src/env.ts";
+import { chooseOrganization } from "#src/features/auth/auth.service.ts";
 import { newSession, type TokenPair } from "#src/features/auth/auth.sessions.ts";
 import {
   claimTotpStep,
   consumeRecoveryCode,
   disableTotp,
   enableTotp,
+  findMfaLoginUser,
   findMfaUser,
+  hasRecoveryCode,
   type MfaUser,
   storePendingSecret,
 } from "#src/features/mfa/mfa.repo.ts";
 import { generateRecoveryCodes, hashRecoveryCode, recoveryCodeLookupHashes } from "#src/features/mfa/mfa.recovery-codes.ts";
 import { type AuditEntry, type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
 import { open, seal } from "#src/lib/envelope.ts";
-import { Conflict, TooManyRequests, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
+import { Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { verifyMfaToken } from "#src/lib/tokens.ts";
 import { generateTotpSecret, otpauthUri, verifyTotp } from "#src/lib/totp.ts";
 import type { RateLimiter, RateLimitPolicy } from "#src/platform/ports.ts";
@@ -46,7 +49,9 @@ async function memberState(deps: MfaDeps, member: MfaMember): Promise<MfaUser> {
 }
 
 /** The TOTP step `code` matches, if it is later than the last accepted one; null otherwise. */
-async function matchingStep(deps: MfaDeps, user: MfaUser, code: string): Promise<number | null> {
+type TotpState = Pick<MfaUser, "id" | "totpSecret" | "totpLastStep">;
+
+async function matchingStep(deps: MfaDeps, user: TotpState, code: string): Promise<number | null> {
   if (!user.totpSecret) return null;
   const secret = await open(user.totpSecret, deps.config.ENCRYPTION_KEYS);
   const step = await verifyTotp(secret, code, deps.now?.() ?? Date.now());
@@ -104,20 +109,33 @@ export type SecondFactor = { code: string } | { recoveryCode: string };
 
 const factorName = (factor: SecondFactor) => ("code" in factor ? "totp" : "recovery_code");
 
+/** A second factor found good but not yet spent: the TOTP step it matched, or a recovery code's hashes. */
+type CheckedFactor = { step: number } | { recoveryHashes: string[] };
+
 /**
- * Spends a second factor: a TOTP code whose step is later than the last accepted one, claimed
- * atomically so it is never good twice, or an unused recovery code. True when this call spent it.
+ * Checks a second factor without spending it: a TOTP code whose step is later than the last
+ * accepted one, or an unused recovery code. Null when it is not good.
  */
-async function spendFactor(deps: MfaDeps, user: MfaUser, factor: SecondFactor): Promise<boolean> {
+async function checkFactor(deps: MfaDeps, user: TotpState, factor: SecondFactor): Promise<CheckedFactor | null> {
   if ("code" in factor) {
     const step = await matchingStep(deps, user, factor.code);
-    return step !== null && (await claimTotpStep(deps.db, user.id, step));
+    return step === null ? null : { step };
   }
-  const hashes = await recoveryCodeLookupHashes(factor.recoveryCode, user.id, deps.config.PASSWORD_PEPPERS);
-  return consumeRecoveryCode(deps.db, user.id, hashes);
+  const recoveryHashes = await recoveryCodeLookupHashes(factor.recoveryCode, user.id, deps.config.PASSWORD_PEPPERS);
+  return (await hasRecoveryCode(deps.db, user.id, recoveryHashes)) ? { recoveryHashes } : null;
 }
 
-const userAudit = (deps: MfaDeps, member: MfaMember, entry: Pick<AuditEntry, "action" | "metadata">) =>
+/** Spends a checked factor atomically, so it is never good twice: true when this call spent it. */
+function spendChecked(deps: MfaDeps, userId: string, checked: CheckedFactor): Promise<boolean> {
+  return "step" in checked ? claimTotpStep(deps.db, userId, checked.step) : consumeRecoveryCode(deps.db, userId, checked.recoveryHashes);
+}
+
+async function spendFactor(deps: MfaDeps, user: TotpState, factor: SecondFactor): Promise<boolean> {
+  const checked = await checkFactor(deps, user, factor);
+  return checked !== null && (await spendChecked(deps, user.id, checked));
+}
+
+const userAudit = (deps: MfaDeps, member: { userId: string; organizationId: string | null }, entry: Pick<AuditEntry, "action" | "metadata">) =>
   auditInsert(deps.db, deps.origin, {
     ...entry,
     organizationId: member.organizationId,
@@ -134,38 +152,72 @@ export async function disableMfa(deps: MfaDeps, member: MfaMember, code: string)
   await deps.db.batch([...disableTotp(deps.db, member.userId), userAudit(deps, member, { action: "mfa.disabled" })]);
 }
 
+export type MfaLoginOutcome =
+  | { kind: "tokens"; tokens: TokenPair }
+  | { kind: "choose"; organizations: { id: string; name: string }[] };
+
 /**
  * The second login step: an MFA token from /auth/login plus a TOTP code or a recovery code. Each
  * user gets 5 guesses per 15 minutes (reserved before the check, like passwords), and a token
  * mints one session at most. Any failure is the same 401; failures are audited, never the code.
+ *
+ * The factor is checked first without being spent; only then is the organization settled (the
+ * token's, else `organizationId`, else the only membership). When it cannot be, the answer lists
+ * the organizations and spends nothing, so the same code and token work again with a choice.
  */
-export async function completeLogin(deps: MfaDeps, mfaToken: string, factor: SecondFactor): Promise<TokenPair> {
+export async function completeLogin(
+  deps: MfaDeps,
+  mfaToken: string,
+  factor: SecondFactor,
+  organizationId?: string,
+): Promise<MfaLoginOutcome> {
   const claims = await verifyMfaToken(deps.config, mfaToken);
-  const member = { userId: claims.sub, organizationId: claims.org };
-  const account = `mfa:${member.userId}`;
+  const userId = claims.sub;
+  const account = `mfa:${userId}`;
   const attempt = await deps.rateLimiter.reserveLoginAttempt(account, MFA_MAX_FAILURES, MFA_LOCK_SECONDS);
   if (!attempt.allowed) throw TooManyRequests(Math.max(1, attempt.retryAfterSeconds));
+  const settle = (succeeded: boolean) => deps.rateLimiter.settleLoginAttempt(account, succeeded, MFA_MAX_FAILURES, MFA_LOCK_SECONDS);
 
-  const user = await findMfaUser(deps.db, member.userId, member.organizationId);
-  const role = user?.totpEnabledAt ? user.role : null;
-  const spent = user && role ? await spendFactor(deps, user, factor) : false;
-  const locked = await deps.rateLimiter.settleLoginAttempt(account, spent, MFA_MAX_FAILURES, MFA_LOCK_SECONDS);
-  const refused = Unauthorized("The code is invalid or already used.");
-  const fail = async (reason: string) => {
+  const found = await findMfaLoginUser(deps.db, userId);
+  const user = found?.totpEnabledAt ? found : undefined;
+  const checked = user ? await checkFactor(deps, user, factor) : null;
+  const fail = async (reason: string, locked: boolean, member = { userId, organizationId: claims.org ?? null }) => {
     const failed = userAudit(deps, member, { action: "auth.mfa.failed", metadata: { factor: factorName(factor), reason } });
     const lockout = userAudit(deps, member, { action: "auth.lockout", metadata: { factor: "mfa" } });
     await (locked ? deps.db.batch([failed, lockout]) : failed);
-    return refused;
+    return Unauthorized("The code is invalid or already used.");
   };
-  if (!spent || !role) throw await fail(role ? "wrong_code" : "mfa_unavailable");
+  if (!user || !checked) throw await fail(user ? "wrong_code" : "mfa_unavailable", await settle(false));
 
-  // Spent only now, so wrong guesses do not burn the token; a replayed token mints nothing.
+  // The factor is right, so choosing (or naming a wrong) organization is not a failed guess.
+  let choice: ReturnType<typeof chooseOrganization<(typeof user.organizations)[number]>>;
+  try {
+    if (claims.org && organizationId && organizationId !== claims.org) {
+      throw Forbidden("The organization differs from the one named at sign-in.");
+    }
+    choice = chooseOrganization(user.organizations, claims.org ?? organizationId);
+  } catch (error) {
+    await settle(true);
+    throw error;
+  }
+  if ("choose" in choice) {
+    await settle(true);
+    return { kind: "choose", organizations: choice.choose };
+  }
+
+  const member = { userId, organizationId: choice.id };
+  const spent = await spendChecked(deps, userId, checked);
+  const locked = await settle(spent);
+  if (!spent) throw await fail("wrong_code", locked, member);
+
+  // Spent only now, so wrong guesses and organization choices do not burn the token; a replayed
+  // token mints nothing.
   const admission = await deps.rateLimiter.admit(`mfa-token:${claims.jti}`, MFA_TOKEN_POLICY);
-  if (admission.revoked || !admission.decision.allowed) throw await fail("token_reused");
+  if (admission.revoked || !admission.decision.allowed) throw await fail("token_reused", false, member);
 
   const audits: Pick<AuditEntry, "action" | "metadata">[] = "code" in factor ? [] : [{ action: "mfa.recovery_code_used" }];
   audits.push({ action: "auth.login.succeeded", metadata: { mfa: factorName(factor) } });
-  const { tokens, insert } = await newSession(deps.db, deps.config, { ...member, role });
+  const { tokens, insert } = await newSession(deps.db, deps.config, { ...member, role: choice.role });
   await deps.db.batch([insert, ...audits.map((entry) => userAudit(deps, member, entry))]);
-  return tokens;
+  return { kind: "tokens", tokens };
 }

@@ -1,0 +1,2 @@
+ALTER TABLE "refresh_tokens" ADD COLUMN "family_started_at" timestamp with time zone DEFAULT now() NOT NULL;--> statement-breakpoint
+ALTER TABLE "users" ADD COLUMN "sessions_revoked_at" timestamp with time zone;
