@@ -3,15 +3,20 @@ import type { Database } from "#src/db/client.ts";
 import { memberships, organizations, type Role, recoveryCodes, users } from "#src/db/schema/index.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 
+/** The columns that say whether and how a user has TOTP. */
+const TOTP_STATE = {
+  id: users.id,
+  email: users.email,
+  totpSecret: users.totpSecret,
+  totpEnabledAt: users.totpEnabledAt,
+  totpLastStep: users.totpLastStep,
+};
+
 /** The TOTP state of a user, and their role in one organization (null when not a member). */
 export async function findMfaUser(db: Database, userId: string, organizationId: string) {
   const [row] = await db
     .select({
-      id: users.id,
-      email: users.email,
-      totpSecret: users.totpSecret,
-      totpEnabledAt: users.totpEnabledAt,
-      totpLastStep: users.totpLastStep,
+      ...TOTP_STATE,
       role: memberships.role,
     })
     .from(users)
@@ -26,11 +31,7 @@ export type MfaUser = NonNullable<Awaited<ReturnType<typeof findMfaUser>>>;
 export async function findMfaLoginUser(db: Database, userId: string) {
   const rows = await db
     .select({
-      id: users.id,
-      email: users.email,
-      totpSecret: users.totpSecret,
-      totpEnabledAt: users.totpEnabledAt,
-      totpLastStep: users.totpLastStep,
+      ...TOTP_STATE,
       organizationId: memberships.organizationId,
       organizationName: organizations.name,
       role: memberships.role,
