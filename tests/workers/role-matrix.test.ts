@@ -16,7 +16,7 @@ interface RouteCase {
 
 const missing = () => crypto.randomUUID();
 
-/** Every route of organization, members, invitations, API keys and preferences. */
+/** Every authorised route of identity and access (the public auth routes have no role to check). */
 const ROUTES: RouteCase[] = [
   { name: "GET /organization", permission: "organization:read", method: "GET", path: () => "/organization" },
   { name: "PATCH /organization", permission: "organization:write", method: "PATCH", path: () => "/organization", body: () => ({ locale: "en-GB" }) },
@@ -31,6 +31,15 @@ const ROUTES: RouteCase[] = [
   { name: "DELETE /api-keys/{id}", permission: "api-keys:write", method: "DELETE", path: () => `/api-keys/${missing()}`, memberOnly: true },
   { name: "GET /me/preferences", permission: "profile:self", method: "GET", path: () => "/me/preferences" },
   { name: "PATCH /me/preferences", permission: "profile:self", method: "PATCH", path: () => "/me/preferences", body: () => ({ alertThreshold: "high" }) },
+  { name: "GET /me", permission: "profile:self", method: "GET", path: () => "/me" },
+  { name: "POST /auth/switch", permission: "profile:self", method: "POST", path: () => "/auth/switch", body: () => ({ organizationId: missing() }) },
+  { name: "POST /auth/password/change", permission: "profile:self", method: "POST", path: () => "/auth/password/change", body: () => ({}) },
+  { name: "POST /me/mfa/totp", permission: "profile:self", method: "POST", path: () => "/me/mfa/totp" },
+  { name: "POST /me/mfa/totp/confirm", permission: "profile:self", method: "POST", path: () => "/me/mfa/totp/confirm", body: () => ({ code: "000000" }) },
+  { name: "DELETE /me/mfa/totp", permission: "profile:self", method: "DELETE", path: () => "/me/mfa/totp", body: () => ({ code: "000000" }) },
+  { name: "POST /auth/logout", permission: "profile:self", method: "POST", path: () => "/auth/logout", body: () => ({ refreshToken: "x".repeat(43) }) },
+  // Last: it revokes the member's own access token.
+  { name: "POST /auth/logout-all", permission: "profile:self", method: "POST", path: () => "/auth/logout-all" },
 ];
 
 function send(route: RouteCase, headers: Record<string, string>) {
