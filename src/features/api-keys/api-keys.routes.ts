@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { PROTECTED_PROBLEMS, SECURED } from "#src/features/organization/security.ts";
+import { jsonBody, jsonResponse, MEMBER_ONLY, MEMBER_OR_API_KEY, PROTECTED_PROBLEMS } from "#src/lib/openapi.ts";
 import { API_KEY_SCOPES } from "#src/lib/permissions.ts";
 import { problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
@@ -30,7 +30,7 @@ export const ApiKeyCreateSchema = z
   .openapi("ApiKeyCreate");
 
 const IdParam = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
-const issued = { description: "The key, shown once", content: { "application/json": { schema: IssuedApiKeySchema } } };
+const issued = jsonResponse("The key, shown once", IssuedApiKeySchema);
 
 export const list = createRoute({
   method: "get",
@@ -38,9 +38,9 @@ export const list = createRoute({
   tags: ["API keys"],
   summary: "The organization's API keys, without secrets",
   middleware: [requirePermission("api-keys:read")] as const,
-  security: SECURED,
+  security: MEMBER_OR_API_KEY,
   responses: {
-    200: { description: "Keys", content: { "application/json": { schema: z.object({ data: z.array(ApiKeySchema) }) } } },
+    200: jsonResponse("Keys", z.object({ data: z.array(ApiKeySchema) })),
     ...problemResponses(...PROTECTED_PROBLEMS),
   },
 });
@@ -51,10 +51,10 @@ export const create = createRoute({
   tags: ["API keys"],
   summary: "Issue a key with scopes the caller holds",
   middleware: [requirePermission("api-keys:write"), idempotent()] as const,
-  security: SECURED,
+  security: MEMBER_ONLY,
   request: {
     headers: IdempotencyKeyHeader,
-    body: { required: true, content: { "application/json": { schema: ApiKeyCreateSchema } } },
+    body: jsonBody(ApiKeyCreateSchema),
   },
   responses: { 201: issued, ...problemResponses(...PROTECTED_PROBLEMS, 400, 409, 413, 415, 422) },
 });
@@ -65,7 +65,7 @@ export const rotate = createRoute({
   tags: ["API keys"],
   summary: "Replace a key; the old one works until the grace period ends",
   middleware: [requirePermission("api-keys:write"), idempotent()] as const,
-  security: SECURED,
+  security: MEMBER_ONLY,
   request: { params: IdParam, headers: IdempotencyKeyHeader },
   responses: { 201: issued, ...problemResponses(...PROTECTED_PROBLEMS, 404, 409, 422) },
 });
@@ -76,7 +76,7 @@ export const revoke = createRoute({
   tags: ["API keys"],
   summary: "Revoke a key at once",
   middleware: [requirePermission("api-keys:write")] as const,
-  security: SECURED,
+  security: MEMBER_ONLY,
   request: { params: IdParam },
   responses: { 204: { description: "Revoked" }, ...problemResponses(...PROTECTED_PROBLEMS, 404, 422) },
 });

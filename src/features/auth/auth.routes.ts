@@ -4,14 +4,13 @@ import { ROLES } from "#src/db/schema/identity.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
 import { IdempotencyKeyHeader, idempotent } from "#src/middleware/idempotency.ts";
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemResponses } from "#src/lib/problem.ts";
+import { MEMBER_ONLY, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
 
 const tags = ["Auth"];
 const Email = z.string().trim().email().max(254);
 const Password = z.string().min(1).max(1024);
 const OpaqueToken = z.string().min(16).max(256);
 
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { "application/json": { schema } } });
 
 export const UserSchema = z
   .object({ id: z.string().uuid(), email: z.string(), name: z.string(), emailVerified: z.boolean(), mfaEnabled: z.boolean() })
@@ -41,9 +40,9 @@ export const signup = createRoute({
   tags,
   summary: "Create an organization and its owner; mails an email-verification link",
   middleware: [idempotent()] as const,
-  request: { headers: IdempotencyKeyHeader, body: json(SignupBody) },
+  request: { headers: IdempotencyKeyHeader, body: jsonBody(SignupBody) },
   responses: {
-    201: ok(
+    201: jsonResponse(
       "Signed up and signed in",
       z
         .object({ user: UserSchema, organization: OrganizationSummarySchema, tokens: TokenPairSchema })
@@ -77,9 +76,9 @@ export const login = createRoute({
   path: "/auth/login",
   tags,
   summary: "Sign in with email and password; locks the account for 15 minutes after 5 failures",
-  request: { body: json(LoginBody) },
+  request: { body: jsonBody(LoginBody) },
   responses: {
-    200: ok("Signed in, or the MFA step is required", LoginResultSchema),
+    200: jsonResponse("Signed in, or the MFA step is required", LoginResultSchema),
     409: {
       description: "Member of several organizations: send organizationId",
       content: { [PROBLEM_CONTENT_TYPE]: { schema: OrganizationChoiceSchema } },
@@ -95,9 +94,9 @@ export const refresh = createRoute({
   path: "/auth/refresh",
   tags,
   summary: "Rotate a refresh token; presenting a used one revokes its whole family",
-  request: { body: json(RefreshBody) },
+  request: { body: jsonBody(RefreshBody) },
   responses: {
-    200: ok("A new token pair", TokenPairSchema),
+    200: jsonResponse("A new token pair", TokenPairSchema),
     ...problemResponses(400, 401, 422, 429, 500, 503),
   },
 });
@@ -108,8 +107,8 @@ export const logout = createRoute({
   tags,
   summary: "Revoke the refresh-token family of this session",
   middleware: [requirePermission("profile:self")] as const,
-  security: [{ bearer: [] }],
-  request: { body: json(RefreshBody) },
+  security: MEMBER_ONLY,
+  request: { body: jsonBody(RefreshBody) },
   responses: {
     204: { description: "Signed out" },
     ...problemResponses(400, 401, 403, 422, 429, 500, 503),
@@ -122,7 +121,7 @@ export const logoutAll = createRoute({
   tags,
   summary: "Revoke every refresh token and every access token of the caller",
   middleware: [requirePermission("profile:self")] as const,
-  security: [{ bearer: [] }],
+  security: MEMBER_ONLY,
   responses: {
     204: { description: "Signed out everywhere" },
     ...problemResponses(401, 403, 429, 500, 503),
@@ -137,10 +136,10 @@ export const switchOrganization = createRoute({
   tags,
   summary: "A token pair for another organization the caller belongs to",
   middleware: [requirePermission("profile:self")] as const,
-  security: [{ bearer: [] }],
-  request: { body: json(SwitchBody) },
+  security: MEMBER_ONLY,
+  request: { body: jsonBody(SwitchBody) },
   responses: {
-    200: ok("Signed in to the organization", TokenPairSchema),
+    200: jsonResponse("Signed in to the organization", TokenPairSchema),
     ...problemResponses(400, 401, 403, 404, 422, 429, 500, 503),
   },
 });
@@ -154,9 +153,9 @@ export const forgotPassword = createRoute({
   path: "/auth/password/forgot",
   tags,
   summary: "Mail a password-reset link; answers the same whether or not the email is known",
-  request: { body: json(ForgotBody) },
+  request: { body: jsonBody(ForgotBody) },
   responses: {
-    202: ok("Accepted", AcceptedSchema),
+    202: jsonResponse("Accepted", AcceptedSchema),
     ...problemResponses(400, 422, 429, 500, 503),
   },
 });
@@ -168,7 +167,7 @@ export const resetPassword = createRoute({
   path: "/auth/password/reset",
   tags,
   summary: "Set a new password with a reset token (single use, spends the others); signs out every session",
-  request: { body: json(ResetBody) },
+  request: { body: jsonBody(ResetBody) },
   responses: {
     204: { description: "Password changed" },
     ...problemResponses(400, 422, 429, 500, 503),
@@ -186,10 +185,10 @@ export const changePassword = createRoute({
   tags,
   summary: "Change the password (shares the login lockout); other sessions and reset links end, this one gets fresh tokens",
   middleware: [requirePermission("profile:self")] as const,
-  security: [{ bearer: [] }],
-  request: { body: json(ChangeBody) },
+  security: MEMBER_ONLY,
+  request: { body: jsonBody(ChangeBody) },
   responses: {
-    200: ok("Password changed; a new token pair", TokenPairSchema),
+    200: jsonResponse("Password changed; a new token pair", TokenPairSchema),
     ...problemResponses(400, 401, 403, 422, 429, 500, 503),
   },
 });
@@ -201,7 +200,7 @@ export const verifyEmail = createRoute({
   path: "/auth/email/verify",
   tags,
   summary: "Confirm the email address with the mailed token (single use)",
-  request: { body: json(VerifyEmailBody) },
+  request: { body: jsonBody(VerifyEmailBody) },
   responses: {
     204: { description: "Email verified" },
     ...problemResponses(400, 422, 429, 500, 503),

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemResponses } from "#src/lib/problem.ts";
+import { jsonResponse } from "#src/lib/openapi.ts";
 
 const CheckSchema = z
   .object({
@@ -29,7 +30,7 @@ export const live = createRoute({
   tags: ["Platform"],
   summary: "Liveness: the Worker answers; touches no dependency",
   responses: {
-    200: { description: "Alive", content: { "application/json": { schema: LiveSchema } } },
+    200: jsonResponse("Alive", LiveSchema),
     ...problemResponses(500),
   },
 });
@@ -40,7 +41,7 @@ export const ready = createRoute({
   tags: ["Platform"],
   summary: "Readiness: database, KV and Durable Objects, each with its latency",
   responses: {
-    200: { description: "Every dependency answers", content: { "application/json": { schema: ReadySchema } } },
+    200: jsonResponse("Every dependency answers", ReadySchema),
     503: {
       description: "A dependency is down; retry after Retry-After seconds",
       headers: { "Retry-After": { schema: { type: "integer" } } },

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { RoleSchema } from "#src/features/members/members.routes.ts";
-import { PROTECTED_PROBLEMS, SECURED } from "#src/features/organization/security.ts";
+import { MEMBER_OR_API_KEY, PROTECTED_PROBLEMS, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
 import { problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
 import { IdempotencyKeyHeader, idempotent } from "#src/middleware/idempotency.ts";
@@ -33,13 +33,13 @@ export const create = createRoute({
   tags: ["Members"],
   summary: "Invite someone by email to join with a role",
   middleware: [requirePermission("invitations:write"), idempotent()] as const,
-  security: SECURED,
+  security: MEMBER_OR_API_KEY,
   request: {
     headers: IdempotencyKeyHeader,
-    body: { required: true, content: { "application/json": { schema: InvitationCreateSchema } } },
+    body: jsonBody(InvitationCreateSchema),
   },
   responses: {
-    201: { description: "Invitation sent", content: { "application/json": { schema: InvitationSchema } } },
+    201: jsonResponse("Invitation sent", InvitationSchema),
     ...problemResponses(...PROTECTED_PROBLEMS, 400, 409, 413, 415, 422),
   },
 });
@@ -52,10 +52,10 @@ export const accept = createRoute({
   middleware: [idempotent()] as const,
   request: {
     headers: IdempotencyKeyHeader,
-    body: { required: true, content: { "application/json": { schema: InvitationAcceptSchema } } },
+    body: jsonBody(InvitationAcceptSchema),
   },
   responses: {
-    201: { description: "Now a member", content: { "application/json": { schema: AcceptedSchema } } },
+    201: jsonResponse("Now a member", AcceptedSchema),
     ...problemResponses(400, 401, 404, 409, 410, 413, 415, 422, 429, 500, 503),
   },
 });

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { OrganizationSummarySchema, RoleSchema, UserSchema } from "#src/features/auth/auth.routes.ts";
 import { problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
+import { MEMBER_ONLY, jsonResponse } from "#src/lib/openapi.ts";
 
 export const MeSchema = z
   .object({
@@ -18,9 +19,9 @@ export const getMe = createRoute({
   tags: ["Me"],
   summary: "The signed-in member, the current organization and role, and every organization they belong to",
   middleware: [requirePermission("profile:self")] as const,
-  security: [{ bearer: [] }],
+  security: MEMBER_ONLY,
   responses: {
-    200: { description: "The caller", content: { "application/json": { schema: MeSchema } } },
+    200: jsonResponse("The caller", MeSchema),
     ...problemResponses(401, 403, 404, 429, 500, 503),
   },
 });

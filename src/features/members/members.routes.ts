@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ROLES } from "#src/db/schema/identity.ts";
-import { PROTECTED_PROBLEMS, SECURED } from "#src/features/organization/security.ts";
+import { MEMBER_OR_API_KEY, PROTECTED_PROBLEMS, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
 import { problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
 
@@ -29,10 +29,10 @@ export const list = createRoute({
   tags: ["Members"],
   summary: "Members of the organization, oldest first",
   middleware: [requirePermission("members:read")] as const,
-  security: SECURED,
+  security: MEMBER_OR_API_KEY,
   request: { query: ListQuery },
   responses: {
-    200: { description: "A page of members", content: { "application/json": { schema: MemberListSchema } } },
+    200: jsonResponse("A page of members", MemberListSchema),
     ...problemResponses(...PROTECTED_PROBLEMS, 422),
   },
 });
@@ -43,10 +43,10 @@ export const changeRole = createRoute({
   tags: ["Members"],
   summary: "Change a member's role; the last owner cannot be demoted",
   middleware: [requirePermission("members:write")] as const,
-  security: SECURED,
-  request: { params: UserParam, body: { required: true, content: { "application/json": { schema: RoleChangeSchema } } } },
+  security: MEMBER_OR_API_KEY,
+  request: { params: UserParam, body: jsonBody(RoleChangeSchema) },
   responses: {
-    200: { description: "The member with the new role", content: { "application/json": { schema: MemberSchema } } },
+    200: jsonResponse("The member with the new role", MemberSchema),
     ...problemResponses(...PROTECTED_PROBLEMS, 400, 404, 409, 413, 415, 422),
   },
 });
@@ -57,7 +57,7 @@ export const remove = createRoute({
   tags: ["Members"],
   summary: "Remove a member; their sessions in this organization end at once",
   middleware: [requirePermission("members:write")] as const,
-  security: SECURED,
+  security: MEMBER_OR_API_KEY,
   request: { params: UserParam },
   responses: {
     204: { description: "Removed" },

@@ -4,6 +4,7 @@ import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
 import { RECOVERY_CODE_COUNT } from "#src/features/mfa/mfa.recovery-codes.ts";
 import { PROBLEM_CONTENT_TYPE, problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
+import { jsonBody, jsonResponse, MEMBER_ONLY } from "#src/lib/openapi.ts";
 
 const TotpCode = z.string().regex(/^\d{6}$/, "must be 6 digits").openapi({ example: "123456" });
 const RecoveryCode = z.string().min(8).max(32).openapi({ example: "7k2m-q9xd" });
@@ -45,8 +46,7 @@ export const MfaLoginSchema = z
   .object({ mfaRequired: z.literal(false), tokens: TokenPairSchema })
   .openapi("MfaLogin");
 
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
-const member = { middleware: [requirePermission("profile:self")], security: [{ bearer: [] }] };
+const member = { middleware: [requirePermission("profile:self")], security: MEMBER_ONLY };
 
 export const enrol = createRoute({
   method: "post",
@@ -55,7 +55,7 @@ export const enrol = createRoute({
   summary: "Start TOTP enrolment: a new secret, pending until confirmed",
   ...member,
   responses: {
-    200: { description: "The secret to load into an authenticator app", ...json(TotpEnrolmentSchema) },
+    200: jsonResponse("The secret to load into an authenticator app", TotpEnrolmentSchema),
     ...problemResponses(401, 403, 409, 429, 500, 503),
   },
 });
@@ -66,9 +66,9 @@ export const confirm = createRoute({
   tags: ["MFA"],
   summary: "Confirm enrolment with a current code; answers the recovery codes once",
   ...member,
-  request: { body: { required: true, ...json(z.strictObject({ code: TotpCode }).openapi("TotpConfirm")) } },
+  request: { body: jsonBody(z.strictObject({ code: TotpCode }).openapi("TotpConfirm")) },
   responses: {
-    200: { description: "TOTP is enabled", ...json(RecoveryCodesSchema) },
+    200: jsonResponse("TOTP is enabled", RecoveryCodesSchema),
     ...problemResponses(400, 401, 403, 409, 415, 422, 429, 500, 503),
   },
 });
@@ -80,14 +80,11 @@ export const disable = createRoute({
   summary: "Turn TOTP off, with a current code or a recovery code",
   ...member,
   request: {
-    body: {
-      required: true,
-      ...json(
-        z
-          .strictObject({ code: z.union([TotpCode, RecoveryCode]).openapi({ description: "A TOTP or recovery code" }) })
-          .openapi("TotpDisable"),
-      ),
-    },
+    body: jsonBody(
+      z
+        .strictObject({ code: z.union([TotpCode, RecoveryCode]).openapi({ description: "A TOTP or recovery code" }) })
+        .openapi("TotpDisable"),
+    ),
   },
   responses: {
     204: { description: "TOTP is off and the recovery codes are gone" },
@@ -100,9 +97,9 @@ export const verify = createRoute({
   path: "/auth/mfa/verify",
   tags: ["Auth"],
   summary: "Second login step: the MFA token (single use) with a TOTP code or a recovery code; 5 wrong codes lock it for 15 minutes",
-  request: { body: { required: true, ...json(MfaVerifySchema) } },
+  request: { body: jsonBody(MfaVerifySchema) },
   responses: {
-    200: { description: "Signed in", ...json(MfaLoginSchema) },
+    200: jsonResponse("Signed in", MfaLoginSchema),
     409: {
       description: "The code is right but the organization is not settled: send organizationId with the same code (nothing was spent)",
       content: { [PROBLEM_CONTENT_TYPE]: { schema: OrganizationChoiceSchema } },

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { PROTECTED_PROBLEMS, SECURED } from "#src/features/organization/security.ts";
-import { TimeZoneSchema } from "#src/features/organization/timezone.ts";
+import { MEMBER_OR_API_KEY, PROTECTED_PROBLEMS, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
+import { TimeZoneSchema } from "#src/lib/timezone.ts";
 import { problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
 
@@ -30,16 +30,14 @@ export const OrganizationPatchSchema = z
   .refine((patch) => Object.keys(patch).length > 0, "send at least one field")
   .openapi("OrganizationPatch");
 
-const ok = (description: string) => ({ description, content: { "application/json": { schema: OrganizationSchema } } });
-
 export const getOne = createRoute({
   method: "get",
   path: "/organization",
   tags: ["Organization"],
   summary: "The caller's organization",
   middleware: [requirePermission("organization:read")] as const,
-  security: SECURED,
-  responses: { 200: ok("The organization"), ...problemResponses(...PROTECTED_PROBLEMS, 404) },
+  security: MEMBER_OR_API_KEY,
+  responses: { 200: jsonResponse("The organization", OrganizationSchema), ...problemResponses(...PROTECTED_PROBLEMS, 404) },
 });
 
 export const patch = createRoute({
@@ -48,7 +46,7 @@ export const patch = createRoute({
   tags: ["Organization"],
   summary: "Rename the organization or change its timezone or locale",
   middleware: [requirePermission("organization:write")] as const,
-  security: SECURED,
-  request: { body: { required: true, content: { "application/json": { schema: OrganizationPatchSchema } } } },
-  responses: { 200: ok("The updated organization"), ...problemResponses(...PROTECTED_PROBLEMS, 400, 404, 413, 415, 422) },
+  security: MEMBER_OR_API_KEY,
+  request: { body: jsonBody(OrganizationPatchSchema) },
+  responses: { 200: jsonResponse("The updated organization", OrganizationSchema), ...problemResponses(...PROTECTED_PROBLEMS, 400, 404, 413, 415, 422) },
 });

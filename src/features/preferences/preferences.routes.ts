@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { PROTECTED_PROBLEMS, SECURED } from "#src/features/organization/security.ts";
-import { TimeZoneSchema } from "#src/features/organization/timezone.ts";
+import { jsonBody, jsonResponse, MEMBER_ONLY, PROTECTED_PROBLEMS } from "#src/lib/openapi.ts";
+import { TimeZoneSchema } from "#src/lib/timezone.ts";
 import { problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
 
@@ -37,16 +37,14 @@ export const PreferencesPatchSchema = z
   .strict()
   .openapi("PreferencesPatch");
 
-const ok = (description: string) => ({ description, content: { "application/json": { schema: PreferencesSchema } } });
-
 export const getOne = createRoute({
   method: "get",
   path: "/me/preferences",
   tags: ["Me"],
   summary: "The caller's notification preferences, defaults filled in",
   middleware: [requirePermission("profile:self")] as const,
-  security: SECURED,
-  responses: { 200: ok("Preferences"), ...problemResponses(...PROTECTED_PROBLEMS) },
+  security: MEMBER_ONLY,
+  responses: { 200: jsonResponse("Preferences", PreferencesSchema), ...problemResponses(...PROTECTED_PROBLEMS) },
 });
 
 export const patch = createRoute({
@@ -55,7 +53,7 @@ export const patch = createRoute({
   tags: ["Me"],
   summary: "Change some preferences; nested objects merge field by field",
   middleware: [requirePermission("profile:self")] as const,
-  security: SECURED,
-  request: { body: { required: true, content: { "application/json": { schema: PreferencesPatchSchema } } } },
-  responses: { 200: ok("The merged preferences"), ...problemResponses(...PROTECTED_PROBLEMS, 400, 413, 415, 422) },
+  security: MEMBER_ONLY,
+  request: { body: jsonBody(PreferencesPatchSchema) },
+  responses: { 200: jsonResponse("The merged preferences", PreferencesSchema), ...problemResponses(...PROTECTED_PROBLEMS, 400, 413, 415, 422) },
 });
