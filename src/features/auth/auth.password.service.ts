@@ -7,7 +7,7 @@ import {
   RESET_TOKEN_TTL_MS,
 } from "#src/features/auth/auth.deps.ts";
 import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
-import { refreshTokenInsert, revokeAllSessions, type TokenPair } from "#src/features/auth/auth.sessions.ts";
+import { refreshTokenInsert, revokeAllSessions, type TokenPair, tokenPair } from "#src/features/auth/auth.sessions.ts";
 import { oneTimeTokens, type Role, users } from "#src/db/schema/index.ts";
 import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
@@ -125,15 +125,7 @@ export async function changePassword(
   // the access token signed after it is issued later than the revocation.
   const refreshToken = randomToken();
   await (await refreshTokenInsert(db, config, refreshToken, caller)).insert;
-  const accessToken = await signAccessToken(config, caller);
-  return {
-    accessToken,
-    refreshToken,
-    tokenType: "Bearer",
-    expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
-    organizationId: caller.organizationId,
-    role: caller.role,
-  };
+  return tokenPair(config, { accessToken: await signAccessToken(config, caller), refreshToken }, caller);
 }
 
 /** Spends every outstanding password-reset link of a user. */

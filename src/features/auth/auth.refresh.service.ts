@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
-import { revokeAllSessions, type TokenPair } from "#src/features/auth/auth.sessions.ts";
+import { refreshExpiresAt, revokeAllSessions, type TokenPair, tokenPair } from "#src/features/auth/auth.sessions.ts";
 import { type Role, refreshTokens } from "#src/db/schema/index.ts";
 import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
@@ -15,11 +15,7 @@ interface RotationRow extends Record<string, unknown> {
   role: Role | null;
 }
 
-function pair(deps: AuthDeps, refreshToken: string, accessToken: string, organizationId: string, role: Role): TokenPair {
-  return { accessToken, refreshToken, tokenType: "Bearer", expiresIn: deps.config.ACCESS_TOKEN_TTL_SECONDS, organizationId, role };
-}
-
-const refreshExpiry = (deps: AuthDeps) => new Date(Date.now() + deps.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000).toISOString();
+const refreshExpiry = (deps: AuthDeps) => refreshExpiresAt(deps.config).toISOString();
 
 /**
  * Rotates a refresh token in one statement: marks it used and inserts its successor in the same
@@ -75,7 +71,7 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string): Pro
     throw Unauthorized("The refresh token is invalid, expired or revoked.");
   }
   const accessToken = await signAccessToken(deps.config, { userId: row.user_id, organizationId: row.organization_id, role: row.role });
-  return pair(deps, next, accessToken, row.organization_id, row.role);
+  return tokenPair(deps.config, { accessToken, refreshToken: next }, { organizationId: row.organization_id, role: row.role });
 }
 
 export interface Caller {
@@ -148,5 +144,5 @@ export async function switchOrganization(deps: AuthDeps, caller: Caller, organiz
   const role = result.rows[0]?.role;
   if (!role) throw NotFound("No such organization.");
   const accessToken = await signAccessToken(deps.config, { userId: caller.userId, organizationId, role });
-  return pair(deps, next, accessToken, organizationId, role);
+  return tokenPair(deps.config, { accessToken, refreshToken: next }, { organizationId, role });
 }

@@ -35,6 +35,26 @@ export interface SessionInput {
   familyId?: string;
 }
 
+/** When a refresh token issued now expires. */
+export function refreshExpiresAt(config: Config): Date {
+  return new Date(Date.now() + config.REFRESH_TOKEN_TTL_DAYS * 86_400_000);
+}
+
+/** The token pair the API answers, for a session in one organization. */
+export function tokenPair(
+  config: Config,
+  tokens: { accessToken: string; refreshToken: string },
+  session: { organizationId: string; role: Role },
+): TokenPair {
+  return {
+    ...tokens,
+    tokenType: "Bearer",
+    expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+    organizationId: session.organizationId,
+    role: session.role,
+  };
+}
+
 /**
  * The refresh-token insert for a new session, built from an already-made opaque token. Returned
  * inside an object: a query builder is thenable, and resolving a promise with it would run it.
@@ -47,7 +67,7 @@ export async function refreshTokenInsert(db: Database, config: Config, refreshTo
     userId: input.userId,
     organizationId: input.organizationId,
     tokenHash,
-    expiresAt: new Date(Date.now() + config.REFRESH_TOKEN_TTL_DAYS * 86_400_000),
+    expiresAt: refreshExpiresAt(config),
   });
   return { insert };
 }
@@ -65,17 +85,7 @@ export async function newSession(
     signAccessToken(config, input),
     refreshTokenInsert(db, config, refreshToken, input),
   ]);
-  return {
-    tokens: {
-      accessToken,
-      refreshToken,
-      tokenType: "Bearer",
-      expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
-      organizationId: input.organizationId,
-      role: input.role,
-    },
-    insert,
-  };
+  return { tokens: tokenPair(config, { accessToken, refreshToken }, input), insert };
 }
 
 /**
