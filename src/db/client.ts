@@ -2,7 +2,6 @@ import { neon, neonConfig } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-http";
 import type { Config } from "#src/env.ts";
 import type { Timing } from "#src/lib/timing.ts";
-import * as schema from "#src/db/schema/index.ts";
 
 /**
  * Per-client settings the shared fetch function reads. They ride in the driver's `fetchOptions`
@@ -40,7 +39,11 @@ export interface DbOptions {
   timeoutMs?: number;
 }
 
-/** A drizzle client over Neon's HTTP driver; built per request, never at module scope. */
+/**
+ * A drizzle client over Neon's HTTP driver; built per request, never at module scope. No schema
+ * is passed: queries use the query builder, and the relational metadata a schema makes would be
+ * rebuilt on every request (~55 µs of CPU) for nothing.
+ */
 export function createDb(config: Config, options: DbOptions = {}) {
   const context: DbContext = {
     endpoint: config.DATABASE_HTTP_ENDPOINT,
@@ -50,7 +53,7 @@ export function createDb(config: Config, options: DbOptions = {}) {
   const client = neon(config.DATABASE_URL, {
     fetchOptions: { [DB_CONTEXT]: context } as RequestInit,
   });
-  return drizzle({ client, schema });
+  return drizzle({ client });
 }
 
 export type Database = ReturnType<typeof createDb>;

@@ -43,16 +43,22 @@ export function queueJobs(queue: Queue<Job>): Jobs {
   };
 }
 
-/** Adapters over the bindings declared in wrangler.toml. */
+const adaptersByEnv = new WeakMap<WorkerEnv, Adapters>();
+
+/** Adapters over the bindings declared in wrangler.toml; built once per env object, not per request. */
 export const cloudflarePlatform: Platform = {
   name: "cloudflare",
   adapters(env: WorkerEnv): Adapters {
+    const cached = adaptersByEnv.get(env);
+    if (cached) return cached;
     const bindings = parseBindings(env);
-    return {
+    const adapters: Adapters = {
       cache: kvCache(bindings.CACHE),
       rateLimiter: durableRateLimiter(bindings.RATE_LIMITER as DurableObjectNamespace<RateLimiterObject>),
       jobs: queueJobs(bindings.JOBS as Queue<Job>),
       clock: systemClock,
     };
+    adaptersByEnv.set(env, adapters);
+    return adapters;
   },
 };
