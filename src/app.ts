@@ -63,8 +63,6 @@ export function createApp(platform: Platform) {
   return app;
 }
 
-export type App = ReturnType<typeof createApp>;
-
 function toProblemError(error: unknown, c: Context<AppEnv>): ProblemError {
   if (error instanceof ProblemError) return error;
   if (error instanceof HTTPException) {
