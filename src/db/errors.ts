@@ -1,5 +1,5 @@
 import { NeonDbError } from "@neondatabase/serverless";
-import { Conflict, type ProblemError, ServiceUnavailable } from "#src/lib/errors.ts";
+import { Conflict, type ProblemError, ServiceUnavailable, UnprocessableInput } from "#src/lib/errors.ts";
 
 /** The driver's error, wherever drizzle wrapped it. */
 function findNeonError(error: unknown): NeonDbError | undefined {
@@ -24,6 +24,22 @@ export function problemForDbError(error: unknown): ProblemError | undefined {
       return Conflict("A record with the same unique value already exists.");
     case "23P01":
       return Conflict("This conflicts with an existing record.");
+    // Input the database cannot take (NUL bytes, bad encodings, out-of-range or oversized values,
+    // malformed literals): the caller's to fix, never a 500. The field schemas refuse most of it
+    // first; this is the net under them.
+    case "22001":
+    case "22003":
+    case "22007":
+    case "22008":
+    case "22021":
+    case "22023":
+    case "22025":
+    case "2202E":
+    case "22P02":
+    case "22P05":
+    case "54000":
+    case "54001":
+      return UnprocessableInput("The request holds a value the database cannot store: check for control characters, invalid text or values out of range.");
     case "40001":
     case "40P01":
       return ServiceUnavailable("The database could not serialize this change; retry it.", 1);

@@ -6,6 +6,8 @@ import type { AppEnv } from "#src/lib/types.ts";
 /** Every router is built here, so every validation failure has the same 422 problem shape. */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
+    // "/me/" routes like "/me".
+    strict: false,
     defaultHook: (result) => {
       if (!result.success) throw ValidationFailed(fieldErrors(result.error, result.target));
     },

@@ -69,6 +69,9 @@ export function ValidationFailed(errors: FieldError[]): ProblemError {
   });
 }
 
+/** Input no field schema caught but the database refused as malformed (the safety net). */
+export const UnprocessableInput = problem(422, "invalid-input", "Invalid input");
+
 export function TooManyRequests(retryAfterSeconds: number): ProblemError {
   return new ProblemError({
     status: 429,

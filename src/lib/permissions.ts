@@ -38,3 +38,14 @@ export function canAssignRole(actor: Role, role: Role): boolean {
 
 /** Permissions an API key may carry: integrations act for the organization, never as a person. */
 export const API_KEY_SCOPES: Permission[] = PERMISSIONS.filter((permission) => permission !== "profile:self");
+
+/** "an admin", "a clinician": role names in sentences. */
+export function withArticle(role: Role): string {
+  return `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
+}
+
+/** The same at the start of a sentence: "An owner". */
+export function withCapitalArticle(role: Role): string {
+  const phrase = withArticle(role);
+  return phrase.charAt(0).toUpperCase() + phrase.slice(1);
+}

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Database } from "#src/db/client.ts";
 import type { Role } from "#src/db/schema/identity.ts";
 import { sha256Hex } from "#src/lib/encoding.ts";
-import { Forbidden, Unauthorized } from "#src/lib/errors.ts";
+import { BadRequest, Forbidden, Unauthorized } from "#src/lib/errors.ts";
 import { type Permission, ROLE_PERMISSIONS } from "#src/lib/permissions.ts";
 import { issuedAtMs, verifyAccessToken } from "#src/lib/tokens.ts";
 import type { AppEnv } from "#src/lib/types.ts";
@@ -59,6 +59,9 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const authorization = c.req.header("Authorization");
     const apiKey = c.req.header("X-API-Key");
+    if (authorization !== undefined && apiKey !== undefined) {
+      throw BadRequest("Send one credential: a bearer token or an X-API-Key, not both.");
+    }
     if (authorization) {
       const [scheme, token] = authorization.split(" ");
       if (scheme?.toLowerCase() !== "bearer" || !token) throw Unauthorized("Use the Bearer scheme.");

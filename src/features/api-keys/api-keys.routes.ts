@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, jsonResponse, MEMBER_ONLY, MEMBER_OR_API_KEY, PROTECTED_PROBLEMS } from "#src/lib/openapi.ts";
 import { API_KEY_SCOPES } from "#src/lib/permissions.ts";
@@ -10,22 +11,22 @@ const ScopeSchema = z.enum(API_KEY_SCOPES as [string, ...string[]]).openapi("Api
 export const ApiKeySchema = z
   .object({
     id: z.uuid(),
-    name: z.string(),
-    prefix: z.string(),
-    scopes: z.array(z.string()),
-    createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
-    expiresAt: z.string().nullable(),
-    revokedAt: z.string().nullable(),
+    name: text(),
+    prefix: text(),
+    scopes: z.array(text()),
+    createdAt: text(),
+    lastUsedAt: text().nullable(),
+    expiresAt: text().nullable(),
+    revokedAt: text().nullable(),
   })
   .openapi("ApiKey");
 
 export const IssuedApiKeySchema = ApiKeySchema.extend({
-  key: z.string().openapi({ description: "The secret: shown this once, never again" }),
+  key: text().openapi({ description: "The secret: shown this once, never again" }),
 }).openapi("IssuedApiKey");
 
 export const ApiKeyCreateSchema = z
-  .object({ name: z.string().trim().min(1).max(100), scopes: z.array(ScopeSchema).min(1).max(20) })
+  .object({ name: text().trim().min(1).max(100), scopes: z.array(ScopeSchema).min(1).max(20) })
   .strict()
   .openapi("ApiKeyCreate");
 

@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
 import { ROLES } from "#src/db/schema/identity.ts";
@@ -7,27 +8,27 @@ import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemResponses } from "#src/lib/
 import { MEMBER_ONLY, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
 
 const tags = ["Auth"];
-const Email = z.string().trim().email().max(254);
-const Password = z.string().min(1).max(1024);
-const OpaqueToken = z.string().min(16).max(256);
+const Email = text().trim().email().max(254);
+const Password = text().min(1).max(1024);
+const OpaqueToken = text().min(16).max(256);
 
 
 export const UserSchema = z
-  .object({ id: z.string().uuid(), email: z.string(), name: z.string(), emailVerified: z.boolean(), mfaEnabled: z.boolean() })
+  .object({ id: text().uuid(), email: text(), name: text(), emailVerified: z.boolean(), mfaEnabled: z.boolean() })
   .openapi("User");
 
 export const OrganizationSummarySchema = z
-  .object({ id: z.string().uuid(), name: z.string(), slug: z.string(), timezone: z.string() })
+  .object({ id: text().uuid(), name: text(), slug: text(), timezone: text() })
   .openapi("OrganizationSummary");
 
 const SignupBody = z
   .object({
-    organizationName: z.string().trim().min(1).max(200),
+    organizationName: text().trim().min(1).max(200),
     organizationSlug: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lower-case letters, digits and dashes, 2 to 63 characters")
       .optional(),
-    name: z.string().trim().min(1).max(200),
+    name: text().trim().min(1).max(200),
     email: Email,
     password: Password,
   })
@@ -53,7 +54,7 @@ export const signup = createRoute({
 });
 
 const LoginBody = z
-  .object({ email: Email, password: Password, organizationId: z.string().uuid().optional() })
+  .object({ email: Email, password: Password, organizationId: text().uuid().optional() })
   .strict()
   .openapi("LoginRequest");
 
@@ -62,13 +63,13 @@ export const LoginResultSchema = z
     z.object({ mfaRequired: z.literal(false), tokens: TokenPairSchema }),
     z.object({
       mfaRequired: z.literal(true),
-      mfaToken: z.string().openapi({ description: "For POST /auth/mfa/verify; valid 5 minutes" }),
+      mfaToken: text().openapi({ description: "For POST /auth/mfa/verify; valid 5 minutes" }),
     }),
   ])
   .openapi("LoginResult");
 
 export const OrganizationChoiceSchema = ProblemSchema.and(
-  z.object({ organizations: z.array(z.object({ id: z.string().uuid(), name: z.string() })) }),
+  z.object({ organizations: z.array(z.object({ id: text().uuid(), name: text() })) }),
 ).openapi("OrganizationChoiceRequired");
 
 export const login = createRoute({
@@ -128,7 +129,7 @@ export const logoutAll = createRoute({
   },
 });
 
-const SwitchBody = z.object({ organizationId: z.string().uuid() }).strict().openapi("SwitchOrganizationRequest");
+const SwitchBody = z.object({ organizationId: text().uuid() }).strict().openapi("SwitchOrganizationRequest");
 
 export const switchOrganization = createRoute({
   method: "post",
@@ -146,7 +147,7 @@ export const switchOrganization = createRoute({
 
 const ForgotBody = z.object({ email: Email }).strict().openapi("ForgotPasswordRequest");
 
-export const AcceptedSchema = z.object({ message: z.string() }).openapi("Accepted");
+export const AcceptedSchema = z.object({ message: text() }).openapi("Accepted");
 
 export const forgotPassword = createRoute({
   method: "post",

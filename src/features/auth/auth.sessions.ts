@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
@@ -18,11 +19,11 @@ export interface TokenPair {
 
 export const TokenPairSchema = z
   .object({
-    accessToken: z.string().openapi({ description: "ES256 JWT for the Authorization header" }),
-    refreshToken: z.string().openapi({ description: "Opaque, single use: rotated by POST /auth/refresh" }),
+    accessToken: text().openapi({ description: "ES256 JWT for the Authorization header" }),
+    refreshToken: text().openapi({ description: "Opaque, single use: rotated by POST /auth/refresh" }),
     tokenType: z.literal("Bearer"),
     expiresIn: z.number().int().openapi({ description: "Seconds until the access token expires" }),
-    organizationId: z.string().uuid(),
+    organizationId: text().uuid(),
     role: z.enum(ROLES),
   })
   .openapi("TokenPair");

@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemResponses } from "#src/lib/problem.ts";
 import { jsonResponse } from "#src/lib/openapi.ts";
@@ -6,7 +7,7 @@ const CheckSchema = z
   .object({
     status: z.enum(["ok", "fail"]),
     latencyMs: z.number(),
-    error: z.string().optional().openapi({ description: "What failed, without internals" }),
+    error: text().optional().openapi({ description: "What failed, without internals" }),
   })
   .openapi("DependencyCheck");
 
@@ -19,7 +20,7 @@ const ChecksSchema = z.object({
 export const LiveSchema = z.object({ status: z.literal("ok") }).openapi("Liveness");
 
 export const ReadySchema = z
-  .object({ status: z.literal("ok"), platform: z.string(), checks: ChecksSchema })
+  .object({ status: z.literal("ok"), platform: text(), checks: ChecksSchema })
   .openapi("Readiness");
 
 export const NotReadySchema = ProblemSchema.and(z.object({ checks: ChecksSchema })).openapi("NotReady");

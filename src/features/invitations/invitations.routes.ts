@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { RoleSchema } from "#src/features/members/members.routes.ts";
 import { MEMBER_OR_API_KEY, PROTECTED_PROBLEMS, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
@@ -11,14 +12,14 @@ export const InvitationCreateSchema = z
   .openapi("InvitationCreate");
 
 export const InvitationSchema = z
-  .object({ id: z.uuid(), email: z.string(), role: RoleSchema, expiresAt: z.string() })
+  .object({ id: z.uuid(), email: text(), role: RoleSchema, expiresAt: text() })
   .openapi("Invitation");
 
 export const InvitationAcceptSchema = z
   .object({
-    token: z.string().min(1).max(200),
-    name: z.string().trim().min(1).max(200).optional(),
-    password: z.string().min(1).max(1024).optional(),
+    token: text().min(1).max(200),
+    name: text().trim().min(1).max(200).optional(),
+    password: text().min(1).max(1024).optional(),
   })
   .strict()
   .openapi("InvitationAccept");

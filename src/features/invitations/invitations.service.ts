@@ -9,7 +9,7 @@ import { Conflict, Forbidden, NotFound, ProblemError, Unauthorized, ValidationFa
 import { uuidv7 } from "#src/lib/ids.ts";
 import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
 import { passwordProblem } from "#src/lib/password-policy.ts";
-import { canAssignRole } from "#src/lib/permissions.ts";
+import { canAssignRole, withArticle, withCapitalArticle } from "#src/lib/permissions.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 import type { Mailer } from "#src/platform/mailer.ts";
 
@@ -26,7 +26,7 @@ const Gone = (detail: string) => new ProblemError({ status: 410, slug: "gone", t
 
 export async function createInvitation(deps: InvitationDeps, auth: AuthContext, input: { email: string; role: Role }) {
   const actor = auth.role ?? "admin";
-  if (!canAssignRole(actor, input.role)) throw Forbidden(`A ${actor} cannot invite a ${input.role}.`);
+  if (!canAssignRole(actor, input.role)) throw Forbidden(`${withCapitalArticle(actor)} cannot invite ${withArticle(input.role)}.`);
   const email = input.email.toLowerCase();
   const token = randomToken();
   const id = uuidv7();

@@ -1,10 +1,11 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { problemResponses } from "#src/lib/problem.ts";
 
 export const JwksSchema = z
   .object({
     keys: z.array(
-      z.object({ kty: z.string(), crv: z.string(), x: z.string(), y: z.string(), kid: z.string(), alg: z.string(), use: z.string() }).partial(),
+      z.object({ kty: text(), crv: text(), x: text(), y: text(), kid: text(), alg: text(), use: text() }).partial(),
     ),
   })
   .openapi("Jwks");

@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { OrganizationSummarySchema, RoleSchema, UserSchema } from "#src/features/auth/auth.routes.ts";
 import { problemResponses } from "#src/lib/problem.ts";
@@ -9,7 +10,7 @@ export const MeSchema = z
     user: UserSchema,
     organization: OrganizationSummarySchema,
     role: RoleSchema,
-    organizations: z.array(z.object({ id: z.string().uuid(), name: z.string(), role: RoleSchema })),
+    organizations: z.array(z.object({ id: text().uuid(), name: text(), role: RoleSchema })),
   })
   .openapi("Me");
 

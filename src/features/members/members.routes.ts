@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { ROLES } from "#src/db/schema/identity.ts";
 import { MEMBER_OR_API_KEY, PROTECTED_PROBLEMS, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
@@ -7,7 +8,7 @@ import { requirePermission } from "#src/middleware/auth.ts";
 export const RoleSchema = z.enum(ROLES).openapi("Role");
 
 export const MemberSchema = z
-  .object({ userId: z.uuid(), email: z.string(), name: z.string(), role: RoleSchema, joinedAt: z.string() })
+  .object({ userId: z.uuid(), email: text(), name: text(), role: RoleSchema, joinedAt: text() })
   .openapi("Member");
 
 const MemberListSchema = z

@@ -5,7 +5,7 @@ import { textArray } from "#src/features/api-keys/api-keys.service.ts";
 import { auditFromCte } from "#src/lib/audit.ts";
 import type { AuditOrigin } from "#src/lib/audit.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
-import { canAssignRole, ROLE_PERMISSIONS } from "#src/lib/permissions.ts";
+import { canAssignRole, ROLE_PERMISSIONS, withCapitalArticle } from "#src/lib/permissions.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 import type { RateLimiter } from "#src/platform/ports.ts";
 
@@ -53,7 +53,7 @@ type Outcome = {
  */
 export async function changeMemberRole(deps: MemberDeps, auth: AuthContext, userId: string, role: Role): Promise<MemberView> {
   const actor = actingRole(auth);
-  if (!canAssignRole(actor, role)) throw Forbidden(`A ${actor} cannot grant the ${role} role.`);
+  if (!canAssignRole(actor, role)) throw Forbidden(`${withCapitalArticle(actor)} cannot grant the ${role} role.`);
   const org = auth.organizationId;
   const kept = textArray(ROLE_PERMISSIONS[role]);
   const result = await deps.db.execute<Outcome & { email: string | null; name: string | null; joined_at: string | null }>(sql`

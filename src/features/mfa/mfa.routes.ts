@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { OrganizationChoiceSchema } from "#src/features/auth/auth.routes.ts";
 import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
@@ -6,20 +7,20 @@ import { PROBLEM_CONTENT_TYPE, problemResponses } from "#src/lib/problem.ts";
 import { requirePermission } from "#src/middleware/auth.ts";
 import { jsonBody, jsonResponse, MEMBER_ONLY } from "#src/lib/openapi.ts";
 
-const TotpCode = z.string().regex(/^\d{6}$/, "must be 6 digits").openapi({ example: "123456" });
-const RecoveryCode = z.string().min(8).max(32).openapi({ example: "7k2m-q9xd" });
+const TotpCode = text().regex(/^\d{6}$/, "must be 6 digits").openapi({ example: "123456" });
+const RecoveryCode = text().min(8).max(32).openapi({ example: "7k2m-q9xd" });
 
 export const TotpEnrolmentSchema = z
   .object({
-    secret: z.string().openapi({ description: "Base32 shared secret, for manual entry" }),
-    otpauthUri: z.string().openapi({ description: "otpauth:// URI to show as a QR code" }),
+    secret: text().openapi({ description: "Base32 shared secret, for manual entry" }),
+    otpauthUri: text().openapi({ description: "otpauth:// URI to show as a QR code" }),
   })
   .openapi("TotpEnrolment");
 
 export const RecoveryCodesSchema = z
   .object({
     recoveryCodes: z
-      .array(z.string())
+      .array(text())
       .length(RECOVERY_CODE_COUNT)
       .openapi({ description: "Single-use codes, shown this once" }),
   })
@@ -27,7 +28,7 @@ export const RecoveryCodesSchema = z
 
 export const MfaVerifySchema = z
   .strictObject({
-    mfaToken: z.string().min(1).openapi({ description: "From POST /auth/login when it answers mfaRequired" }),
+    mfaToken: text().min(1).openapi({ description: "From POST /auth/login when it answers mfaRequired" }),
     code: TotpCode.optional(),
     recoveryCode: RecoveryCode.optional(),
     organizationId: z

@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { MEMBER_OR_API_KEY, PROTECTED_PROBLEMS, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
 import { TimeZoneSchema } from "#src/lib/timezone.ts";
@@ -7,18 +8,18 @@ import { requirePermission } from "#src/middleware/auth.ts";
 export const OrganizationSchema = z
   .object({
     id: z.uuid(),
-    name: z.string(),
-    slug: z.string(),
-    timezone: z.string(),
-    locale: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    name: text(),
+    slug: text(),
+    timezone: text(),
+    locale: text(),
+    createdAt: text(),
+    updatedAt: text(),
   })
   .openapi("Organization");
 
 export const OrganizationPatchSchema = z
   .object({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: text().trim().min(1).max(200).optional(),
     timezone: TimeZoneSchema.optional(),
     locale: z
       .string()

@@ -1,3 +1,4 @@
+import { text } from "#src/lib/text.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, jsonResponse, MEMBER_ONLY, PROTECTED_PROBLEMS } from "#src/lib/openapi.ts";
 import { TimeZoneSchema } from "#src/lib/timezone.ts";
@@ -17,7 +18,7 @@ export const PreferencesSchema = z
     alertThreshold: z.enum(THRESHOLDS),
     quietHours: z.object({ enabled: z.boolean(), start: HHMM, end: HHMM }),
     dailySummaryTime: HHMM,
-    timezone: z.string(),
+    timezone: text(),
   })
   .openapi("Preferences");
 

@@ -1,0 +1,29 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * The one string schema every request field is built from. Postgres cannot store NUL, and other
+ * control characters and lone UTF-16 surrogates in a name or token are never meant: refusing
+ * them here answers a 422 naming the field instead of letting the database fail with a 500.
+ */
+function isClean(value: string, allowLineBreaks: boolean): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit < 0x20 || (unit >= 0x7f && unit <= 0x9f)) {
+      if (!(allowLineBreaks && (unit === 0x09 || unit === 0x0a || unit === 0x0d))) return false;
+    } else if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** A single-line string: no control characters, no lone surrogates. */
+export const text = () => z.string().refine((value) => isClean(value, false), "must not contain control characters or invalid Unicode");
+
+/** Multi-line text (notes, descriptions): tab and newlines allowed, other control characters not. */
+export const longText = () =>
+  z.string().refine((value) => isClean(value, true), "must not contain control characters other than tab and newline, or invalid Unicode");

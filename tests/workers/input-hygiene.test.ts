@@ -1,0 +1,103 @@
+import { sql } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { problemForDbError } from "#src/db/errors.ts";
+import { createTenant, jsonBody, PASSWORD, type Tenant, uniqueEmail, uniqueIp } from "./fixtures.ts";
+import { api, problemOf, testDb } from "./helpers.ts";
+
+const patch = (body: unknown, headers: Record<string, string>): RequestInit => ({
+  method: "PATCH",
+  headers: { "Content-Type": "application/json", ...headers },
+  body: JSON.stringify(body),
+});
+
+describe("text input hygiene", () => {
+  let tenant: Tenant;
+  beforeAll(async () => {
+    tenant = await createTenant("Hygiene Practice");
+  });
+
+  it("refuses a NUL byte in the organization name with a 422 naming the field, and changes nothing", async () => {
+    const response = await api("/api/v1/organization", patch({ name: "Clinic\u0000X" }, tenant.members.owner.headers));
+    expect(response.status).toBe(422);
+    const problem = await problemOf(response);
+    expect(problem.errors).toContainEqual(expect.objectContaining({ path: "body.name" }));
+    const organization = (await (await api("/api/v1/organization", { headers: tenant.members.owner.headers })).json()) as { name: string };
+    expect(organization.name).toBe("Hygiene Practice");
+  });
+
+  it.each([
+    ["a control character", "Clinic\u0007X"],
+    ["a lone high surrogate", "Clinic\uD800X"],
+    ["a lone low surrogate", "Clinic\uDC00X"],
+    ["a newline in a single-line field", "Clinic\nX"],
+  ])("refuses %s in a name", async (_label, name) => {
+    const response = await api("/api/v1/organization", patch({ name }, tenant.members.owner.headers));
+    expect(response.status).toBe(422);
+    expect((await problemOf(response)).errors).toContainEqual(expect.objectContaining({ path: "body.name" }));
+  });
+
+  it("keeps names with real non-ASCII text, emoji included", async () => {
+    const response = await api("/api/v1/organization", patch({ name: "Zürich Praxis 🌿" }, tenant.members.owner.headers));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { name: string }).name).toBe("Zürich Praxis 🌿");
+  });
+
+  it("refuses NUL in signup fields before any sign-in", async () => {
+    const response = await api(
+      "/api/v1/auth/signup",
+      jsonBody({ organizationName: "Bad\u0000Org", name: "Ada\u0000", email: uniqueEmail("nul"), password: PASSWORD }, { "CF-Connecting-IP": uniqueIp() }),
+    );
+    expect(response.status).toBe(422);
+    const paths = ((await problemOf(response)).errors as { path: string }[]).map((error) => error.path);
+    expect(paths).toEqual(expect.arrayContaining(["body.organizationName", "body.name"]));
+  });
+
+  it("refuses NUL in an API key name and in an invitation's accept fields", async () => {
+    const key = await api("/api/v1/api-keys", jsonBody({ name: "key\u0000", scopes: ["organization:read"] }, tenant.members.owner.headers));
+    expect(key.status).toBe(422);
+    expect((await problemOf(key)).errors).toContainEqual(expect.objectContaining({ path: "body.name" }));
+    const accept = await api(
+      "/api/v1/invitations/accept",
+      jsonBody({ token: "x".repeat(20) + "\u0000", name: "Grace\u0000", password: PASSWORD }, { "CF-Connecting-IP": uniqueIp() }),
+    );
+    expect(accept.status).toBe(422);
+    const paths = ((await problemOf(accept)).errors as { path: string }[]).map((error) => error.path);
+    expect(paths).toEqual(expect.arrayContaining(["body.token", "body.name"]));
+  });
+
+  it("maps the database's refusal of malformed input to a 422, not a 500 (the safety net)", async () => {
+    const failure = await testDb()
+      .execute(sql`select ${"a\u0000b"}::text`)
+      .then(() => undefined, (error: unknown) => error);
+    const problem = problemForDbError(failure);
+    expect(problem?.status).toBe(422);
+    const tooLong = await testDb()
+      .execute(sql`select ${"not-a-number"}::integer`)
+      .then(() => undefined, (error: unknown) => error);
+    expect(problemForDbError(tooLong)?.status).toBe(422);
+  });
+});
+
+describe("credentials and routing", () => {
+  let tenant: Tenant;
+  beforeAll(async () => {
+    tenant = await createTenant("Routing Practice");
+  });
+
+  it("refuses a request that carries both a bearer token and an API key with a 400", async () => {
+    const response = await api("/api/v1/me", { headers: { ...tenant.members.owner.headers, "X-API-Key": "tend_anything" } });
+    expect(response.status).toBe(400);
+    expect((await problemOf(response)).detail).toMatch(/not both/);
+  });
+
+  it("routes a trailing slash like no slash", async () => {
+    const response = await api("/api/v1/me/", { headers: tenant.members.owner.headers });
+    expect(response.status).toBe(200);
+  });
+
+  it("uses the right article in role messages", async () => {
+    const response = await api("/api/v1/invitations", jsonBody({ email: uniqueEmail("inv"), role: "owner" }, tenant.members.admin.headers));
+    expect(response.status).toBe(403);
+    expect((await problemOf(response)).detail).toBe("An admin cannot invite an owner.");
+  });
+});
