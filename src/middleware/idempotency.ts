@@ -24,8 +24,7 @@ export const IdempotencyKeyHeader = z.object({
     .optional()
     .openapi({
       description:
-        "1–255 visible ASCII characters, unique per intended create (a UUID). A retry with the same key and body within 24 hours replays the first response with `Idempotent-Replayed: true`.",
-      example: "0193b0c4-5f7e-7c1a-9d2e-4b8f6a1c2d3e",
+        "1–255 visible ASCII characters: generate a fresh UUID per intended create. A retry with the same key and body within 24 hours replays the first response with `Idempotent-Replayed: true`.",
     }),
 });
 
@@ -41,9 +40,14 @@ interface StoredResponse {
   body: string;
 }
 
-/** Keys are per caller: a member in one organization, an API key, or anyone before sign-in. */
-function scopeOf(auth: AuthContext | undefined): string {
-  if (!auth) return "anon";
+/**
+ * Keys are per caller: a member in one organization or an API key. Before sign-in there is no
+ * caller to scope by, so the key is scoped by the request itself (its peppered hash): two
+ * anonymous callers sending different requests under one key never collide, and nobody can squat
+ * a key for others; only a byte-identical request (the retry) finds the first response.
+ */
+function scopeOf(auth: AuthContext | undefined, requestHash: string): string {
+  if (!auth) return `anon:${requestHash}`;
   if (auth.kind === "api_key") return `apikey:${auth.apiKeyId}`;
   return `user:${auth.userId}:${auth.organizationId}`;
 }
@@ -145,11 +149,11 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
       throw ValidationFailed([{ path: "header.Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" }]);
     }
     const config = c.get("config");
-    const scope = scopeOf(c.get("auth"));
     const message = `${c.req.method} ${c.req.path}\n${await c.req.raw.clone().text()}`;
     const pepper = config.PASSWORD_PEPPERS[0];
     if (!pepper) throw new Error("no password pepper configured");
     const hash = await requestHash(message, pepper);
+    const scope = scopeOf(c.get("auth"), hash);
 
     const found = await claimOrFind(c.get("db"), scope, key, hash);
     if (found?.claimed) return runClaimed(c, next, scope, key);

@@ -170,10 +170,31 @@ describe("Idempotency-Key on creates", () => {
     const created = (await first.json()) as { user: { id: string }; tokens: { accessToken: string; refreshToken: string } };
     expect(await second.json()).toEqual(created);
     const [row] = await storedRows(key);
-    expect(row?.scope).toBe("anon");
+    expect(row?.scope).toMatch(/^anon:/);
     expect(row?.response).not.toContain(created.tokens.refreshToken);
     expect(row?.response).not.toContain(created.tokens.accessToken);
     expect(row?.requestHash).not.toContain(PASSWORD);
+  });
+
+  it("never lets two anonymous callers collide on one key: different signups under the same key both run", async () => {
+    const key = "0193b0c4-5f7e-7c1a-9d2e-4b8f6a1c2d3e";
+    const signup = (label: string) =>
+      api(
+        "/api/v1/auth/signup",
+        jsonBody({ organizationName: `${label} Clinic`, name: label, email: uniqueEmail(label), password: PASSWORD }, { "CF-Connecting-IP": uniqueIp(), "Idempotency-Key": key }),
+      );
+    const first = await signup("alice");
+    const second = await signup("bob");
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers.get("Idempotent-Replayed")).toBeNull();
+  });
+
+  it("hands out no fixed example key in the document", async () => {
+    const document = (await (await api("/api/v1/openapi.json")).json()) as { paths: Record<string, Record<string, { parameters?: { name: string; example?: unknown; schema?: { example?: unknown } }[] }>> };
+    const header = document.paths["/api/v1/auth/signup"]?.post?.parameters?.find((parameter) => parameter.name === "Idempotency-Key");
+    expect(header).toBeDefined();
+    expect(header?.example ?? header?.schema?.example).toBeUndefined();
   });
 
   it("stores an issued API key's response sealed, never the secret in clear, and replays it", async () => {
