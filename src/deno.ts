@@ -91,5 +91,17 @@ Deno.serve(
     port,
     onListen: (address) => logger.log("info", "listening", { url: `http://${address.hostname}:${address.port}` }),
   },
-  async (request) => (await vendorFile(request)) ?? app.fetch(request, env),
+  async (request, info) => (await vendorFile(request)) ?? app.fetch(withPeerAddress(request, info), env),
 );
+
+/**
+ * The app reads the caller's address from CF-Connecting-IP, which only Cloudflare's edge can
+ * vouch for. Here nothing does, so a client-sent value is replaced by the socket's peer address
+ * before the app sees it: per-IP limits and audit rows can't be steered by a header.
+ */
+function withPeerAddress(request: Request, info: Deno.ServeHandlerInfo): Request {
+  const headers = new Headers(request.headers);
+  const peer = info.remoteAddr;
+  headers.set("CF-Connecting-IP", "hostname" in peer ? peer.hostname : "unix");
+  return new Request(request, { headers });
+}
