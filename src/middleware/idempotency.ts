@@ -46,8 +46,8 @@ interface StoredResponse {
  * anonymous callers sending different requests under one key never collide, and nobody can squat
  * a key for others; only a byte-identical request (the retry) finds the first response.
  */
-function scopeOf(auth: AuthContext | undefined, requestHash: string): string {
-  if (!auth) return `anon:${requestHash}`;
+function scopeOf(auth: AuthContext | undefined, hashOfRequest: string): string {
+  if (!auth) return `anon:${hashOfRequest}`;
   if (auth.kind === "api_key") return `apikey:${auth.apiKeyId}`;
   return `user:${auth.userId}:${auth.organizationId}`;
 }
