@@ -1,12 +1,16 @@
 import { integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
-/** One row per job occurrence that ran: the unique key that makes every job idempotent. */
+/**
+ * One row per job run (kind + run key), claimed before its handler runs: the unique key that
+ * makes every job idempotent. `finished_at` is null while a claim's handler has not finished.
+ */
 export const jobRuns = pgTable(
   "job_runs",
   {
     kind: text("kind").notNull(),
     occurrence: text("occurrence").notNull(),
     startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
   },
   (table) => [primaryKey({ columns: [table.kind, table.occurrence] })],
 );
