@@ -31,14 +31,20 @@ export function readDevVars(path = ".dev.vars"): Record<string, string> {
   return existsSync(path) ? parseDotenv(readFileSync(path, "utf8")) : {};
 }
 
-export function devDefaults(gatewayPort: number): Record<string, string> {
+/**
+ * The development defaults. APP_URL is where the API itself listens (there is no front-end in
+ * this repository), so mailed links carry the real port, and the dev log's curl commands work.
+ * Auth calls get 120 a minute, enough for the README walk-through; production keeps 10.
+ */
+export function devDefaults(gatewayPort: number, port = 8787): Record<string, string> {
   return {
     ENVIRONMENT: "development",
     LOG_LEVEL: "info",
     DATABASE_URL: `postgres://tend:tend@127.0.0.1:${gatewayPort}/tend`,
     DATABASE_HTTP_ENDPOINT: `http://127.0.0.1:${gatewayPort}/sql`,
     CORS_ORIGINS: "http://localhost:3000,http://localhost:5173",
-    APP_URL: "http://localhost:8787",
+    APP_URL: `http://localhost:${port}`,
+    RATE_LIMIT_AUTH_PER_MINUTE: "120",
     ...persistentDevSecrets(),
   };
 }

@@ -8,11 +8,11 @@ import { fileURLToPath } from "node:url";
 import { startGateway } from "./gateway/server.ts";
 import { devDefaults, environmentOverrides, invalidKeys, readDevVars, toDotenv } from "./dev-vars.ts";
 import { migrate } from "./migrate.ts";
-import { seed } from "./seed.ts";
+import { DEMO_OWNER, seed } from "./seed.ts";
 
 const port = Number(process.env.PORT ?? 8787);
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 5488);
-const vars = { ...devDefaults(gatewayPort), ...readDevVars(), ...environmentOverrides() };
+const vars = { ...devDefaults(gatewayPort, port), ...readDevVars(), ...environmentOverrides() };
 
 const bad = invalidKeys(vars);
 if (bad.length > 0) {
@@ -30,7 +30,10 @@ console.log(`dev: database gateway on ${gateway.url} (${gateway.backendName})`);
 const usesGateway = vars.DATABASE_HTTP_ENDPOINT !== undefined;
 const migrated = await migrate(vars.DATABASE_URL ?? "", vars.DATABASE_HTTP_ENDPOINT);
 console.log(`dev: migrations applied ${migrated.applied.length}, already applied ${migrated.skipped}`);
-if (usesGateway) console.log(`dev: demo organization ${(await seed(vars.DATABASE_URL ?? "", vars.DATABASE_HTTP_ENDPOINT)) ? "created" : "present"}`);
+if (usesGateway) {
+  const created = await seed(vars.DATABASE_URL ?? "", vars.DATABASE_HTTP_ENDPOINT, vars.PASSWORD_PEPPERS);
+  console.log(`dev: demo organization ${created ? "created" : "present"}; its owner signs in as ${DEMO_OWNER.email} / "${DEMO_OWNER.password}"`);
+}
 
 // The merged configuration reaches wrangler through a private env file, never the command line
 // (where `ps` and crash dumps would show the secrets). With --env-file wrangler skips .dev.vars,

@@ -7,6 +7,24 @@ export interface MailMessage {
   text: string;
   /** Kind of mail, for logs: never the address or the body. */
   template: string;
+  /**
+   * The API call the mailed link's page makes (e.g. POST /api/v1/auth/signup/confirm with the
+   * token). Never sent: the development mailer prints it as a ready curl command.
+   */
+  api?: { path: string; body: Record<string, string> };
+}
+
+/** A link in a mail: a page of the app at APP_URL, with the token in the query when there is one. */
+export function mailLink(config: Pick<Config, "APP_URL">, page: string, token?: string): string {
+  const url = new URL(page, config.APP_URL);
+  if (token !== undefined) url.searchParams.set("token", token);
+  return url.toString();
+}
+
+/** The mail's API call as a shell command, single-quoted so the token needs no escaping. */
+export function curlFor(config: Pick<Config, "APP_URL">, api: NonNullable<MailMessage["api"]>): string {
+  const url = new URL(api.path, config.APP_URL).toString();
+  return `curl -sS -X POST '${url}' -H 'Content-Type: application/json' -d '${JSON.stringify(api.body)}'`;
 }
 
 /** Transactional email. Sending never throws: a failure is logged and reported false. */
@@ -39,17 +57,20 @@ export function resendMailer(apiKey: string, from: string, logger: Logger): Mail
 
 /**
  * Development fallback when no provider is configured: logs the mail (links included) so the
- * flows work locally. Refused in production by the configuration schema.
+ * flows work locally, and prints the link's API call as a curl command to paste. Refused in
+ * production by the configuration schema.
  */
-export function logMailer(logger: Logger): Mailer {
+export function logMailer(logger: Logger, config: Pick<Config, "APP_URL">): Mailer {
   return {
     async send(message) {
-      logger.log("info", "mail (not sent: no RESEND_API_KEY)", { template: message.template, to: message.to, text: message.text });
+      const curl = message.api ? curlFor(config, message.api) : undefined;
+      logger.log("info", "mail (not sent: no RESEND_API_KEY)", { template: message.template, to: message.to, text: message.text, curl });
+      if (curl) console.log(`\n  ${message.subject}. To follow the link from a shell:\n  ${curl}\n`);
       return true;
     },
   };
 }
 
 export function createMailer(config: Config, logger: Logger): Mailer {
-  return config.RESEND_API_KEY ? resendMailer(config.RESEND_API_KEY, config.MAIL_FROM, logger) : logMailer(logger);
+  return config.RESEND_API_KEY ? resendMailer(config.RESEND_API_KEY, config.MAIL_FROM, logger) : logMailer(logger, config);
 }

@@ -12,6 +12,13 @@ describe("development configuration", () => {
     expect(invalidKeys(devDefaults(5488))).toEqual([]);
   });
 
+  it("points mailed links at the port the dev server really listens on, and allows the walk-through's auth calls", () => {
+    const vars = devDefaults(5488, 9123);
+    expect(vars.APP_URL).toBe("http://localhost:9123");
+    expect(Number(vars.RATE_LIMIT_AUTH_PER_MINUTE)).toBeGreaterThanOrEqual(60);
+    expect(devDefaults(5488).APP_URL).toBe("http://localhost:8787");
+  });
+
   it("reads .dev.vars lines, comments and quotes", () => {
     expect(parseDotenv('# comment\nA=1\nB="two words"\n\nC=\'x=y\'\nnot a line\n')).toEqual({
       A: "1",

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { api, problemOf, testDb } from "./helpers.ts";
 import { createTenant, jsonBody, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
+import { confirmSignup, requestSignup } from "./signup.ts";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
@@ -20,10 +21,13 @@ async function mailedToken(to: string, path: string): Promise<string> {
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   api(path, jsonBody(body, { "CF-Connecting-IP": headers["CF-Connecting-IP"] ?? uniqueIp(), ...headers }));
 
+/** Verify-first sign-up through the mailed link, with the address in upper case as a user might type it. */
 async function signupUser(email = uniqueEmail("signup")) {
-  const response = await post("/api/v1/auth/signup", { organizationName: "Flow Clinic", name: "Flo", email: email.toUpperCase(), password: PASSWORD });
-  expect(response.status).toBe(201);
-  const body = (await response.json()) as { user: { id: string; email: string }; organization: { id: string }; tokens: { accessToken: string; refreshToken: string } };
+  const requested = await requestSignup(email.toUpperCase());
+  expect(requested.status).toBe(202);
+  const confirmed = await confirmSignup(await mailedToken(email, "/signup/confirm"));
+  expect(confirmed.status).toBe(201);
+  const body = (await confirmed.json()) as { user: { id: string; email: string }; organization: { id: string }; tokens: { accessToken: string; refreshToken: string } };
   return { email, ...body };
 }
 
@@ -48,7 +52,7 @@ describe("sign-up, sign-in and sessions", () => {
     expect(me.status).toBe(200);
     expect(me.headers.get("Server-Timing")).toMatch(/db;dur=[\d.]+;desc="1 round trips"/);
     expect(await me.json()).toMatchObject({
-      user: { id: user.id, email, name: "Flo", emailVerified: false, mfaEnabled: false },
+      user: { id: user.id, email, name: "Flo", emailVerified: true, mfaEnabled: false },
       organization: { id: organization.id, name: "Flow Clinic" },
       role: "owner",
       organizations: [{ id: organization.id, name: "Flow Clinic", role: "owner" }],
@@ -56,7 +60,7 @@ describe("sign-up, sign-in and sessions", () => {
 
     const refreshed = await post("/api/v1/auth/refresh", { refreshToken: tokens.refreshToken });
     expect(refreshed.status).toBe(200);
-    const next = (await refreshed.json()) as { accessToken: string; refreshToken: string; role: string };
+    const { tokens: next } = (await refreshed.json()) as { tokens: { accessToken: string; refreshToken: string; role: string } };
     expect(next.role).toBe("owner");
     expect(next.refreshToken).not.toBe(tokens.refreshToken);
 
@@ -66,14 +70,59 @@ describe("sign-up, sign-in and sessions", () => {
     expect(afterLogout.status).toBe(401);
   });
 
-  it("refuses a second sign-up with the same email (any case) with 409", async () => {
+  it("answers a sign-up for a registered email exactly like a new one, and mails the owner instead", async () => {
     const { email } = await signupUser();
-    const again = await post("/api/v1/auth/signup", { organizationName: "Other", name: "X", email: email.toUpperCase(), password: PASSWORD });
+    const fresh = uniqueEmail("fresh");
+    const again = await requestSignup(email.toUpperCase(), { organizationName: "Other", name: "X" });
+    const other = await requestSignup(fresh, { organizationName: "Other", name: "X" });
+    expect(again.status).toBe(202);
+    expect(other.status).toBe(202);
+    expect(await again.text()).toBe(await other.text());
+    await mailedTokens(mails, fresh, "/signup/confirm");
+    for (let attempt = 0; attempt < 50 && !mails.some((mail) => mail.to.includes(email) && mail.subject.includes("tried to sign up")); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const notice = mails.find((mail) => mail.to.includes(email) && mail.subject.includes("tried to sign up"));
+    expect(notice?.text).toContain("https://app.tend.test/forgot-password");
+    expect(notice?.text).not.toContain("token=");
+    const users = await testDb().execute(sql`select count(*)::int as n from users where email = ${email}`);
+    expect(users.rows).toEqual([{ n: 1 }]);
+  });
+
+  it("creates nothing before the link is confirmed, and the link works once", async () => {
+    const email = uniqueEmail("once");
+    expect((await requestSignup(email)).status).toBe(202);
+    const before = await testDb().execute(sql`select count(*)::int as n from users where email = ${email}`);
+    expect(before.rows).toEqual([{ n: 0 }]);
+    const token = await mailedToken(email, "/signup/confirm");
+    expect((await confirmSignup(token)).status).toBe(201);
+    const again = await confirmSignup(token);
     expect(again.status).toBe(409);
+    expect((await problemOf(again)).detail).toMatch(/already confirmed/);
+  });
+
+  it("refuses a forged or tampered sign-up token naming body.token", async () => {
+    const email = uniqueEmail("forged");
+    await requestSignup(email);
+    const token = await mailedToken(email, "/signup/confirm");
+    const tampered = `${token.slice(0, -6)}${token.slice(-6) === "AAAAAA" ? "BBBBBB" : "AAAAAA"}`;
+    for (const bad of [tampered, "v1.k1.bm90LWEtdG9rZW4.bm90LWEtdG9rZW4", "x".repeat(40)]) {
+      const response = await confirmSignup(bad);
+      expect(response.status).toBe(422);
+      expect(((await problemOf(response)).errors as { path: string }[]).map((e) => e.path)).toEqual(["body.token"]);
+    }
+  });
+
+  it("mails at most three sign-up links an hour to one address", async () => {
+    const email = uniqueEmail("flood");
+    for (let i = 0; i < 5; i++) expect((await requestSignup(email)).status).toBe(202);
+    await mailedTokens(mails, email, "/signup/confirm", 3);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(mails.filter((mail) => mail.to.includes(email))).toHaveLength(3);
   });
 
   it("refuses a weak password naming body.password, and unknown fields", async () => {
-    const weak = await post("/api/v1/auth/signup", { organizationName: "W", name: "W", email: uniqueEmail(), password: "too short" });
+    const weak = await requestSignup(uniqueEmail(), { organizationName: "W", name: "W", password: "too short" });
     expect(weak.status).toBe(422);
     const problem = await problemOf(weak);
     expect((problem.errors as { path: string }[]).map((e) => e.path)).toEqual(["body.password"]);
@@ -103,7 +152,7 @@ describe("sign-up, sign-in and sessions", () => {
   it("revokes the whole family when a used refresh token is presented again", async () => {
     const { email, user } = await signupUser();
     const first = await loginTokens(email);
-    const second = (await (await post("/api/v1/auth/refresh", { refreshToken: first.refreshToken })).json()) as { refreshToken: string };
+    const { tokens: second } = (await (await post("/api/v1/auth/refresh", { refreshToken: first.refreshToken })).json()) as { tokens: { refreshToken: string } };
     const reuse = await post("/api/v1/auth/refresh", { refreshToken: first.refreshToken });
     expect(reuse.status).toBe(401);
     const newest = await post("/api/v1/auth/refresh", { refreshToken: second.refreshToken });
@@ -125,7 +174,7 @@ describe("sign-up, sign-in and sessions", () => {
     const { tokens } = (await chosen.json()) as { tokens: { accessToken: string } };
     const switched = await post("/api/v1/auth/switch", { organizationId: tenant.organizationId }, bearer(tokens.accessToken));
     expect(switched.status).toBe(200);
-    expect(await switched.json()).toMatchObject({ organizationId: tenant.organizationId, role: "clinician" });
+    expect(await switched.json()).toMatchObject({ tokens: { organizationId: tenant.organizationId, role: "clinician" } });
 
     const stranger = await createTenant("Not Mine");
     const refused = await post("/api/v1/auth/switch", { organizationId: stranger.organizationId }, bearer(tokens.accessToken));
@@ -147,7 +196,7 @@ describe("sign-up, sign-in and sessions", () => {
   });
 });
 
-describe("passwords and email verification", () => {
+describe("passwords", () => {
   it("answers forgot-password identically for known and unknown emails", async () => {
     const { email } = await signupUser();
     const known = await post("/api/v1/auth/password/forgot", { email });
@@ -184,22 +233,12 @@ describe("passwords and email verification", () => {
 
     const changed = await post("/api/v1/auth/password/change", { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, bearer(mine.accessToken));
     expect(changed.status).toBe(200);
-    const fresh = (await changed.json()) as { accessToken: string; refreshToken: string };
+    const { tokens: fresh } = (await changed.json()) as { tokens: { accessToken: string; refreshToken: string } };
     expect((await api("/api/v1/me", { headers: bearer(fresh.accessToken) })).status).toBe(200);
     expect((await api("/api/v1/me", { headers: bearer(other.accessToken) })).status).toBe(401);
     expect((await post("/api/v1/auth/refresh", { refreshToken: other.refreshToken })).status).toBe(401);
     expect((await post("/api/v1/auth/refresh", { refreshToken: fresh.refreshToken })).status).toBe(200);
     await loginTokens(email, NEW_PASSWORD);
-  });
-
-  it("verifies the email with the mailed link, once", async () => {
-    const { email } = await signupUser();
-    const token = await mailedToken(email, "/verify-email");
-    expect((await post("/api/v1/auth/email/verify", { token })).status).toBe(204);
-    expect((await post("/api/v1/auth/email/verify", { token })).status).toBe(400);
-    const tokens = await loginTokens(email);
-    const me = (await (await api("/api/v1/me", { headers: bearer(tokens.accessToken) })).json()) as { user: { emailVerified: boolean } };
-    expect(me.user.emailVerified).toBe(true);
   });
 });
 

@@ -9,6 +9,7 @@ import { durableRateLimiter } from "#src/platform/cloudflare/adapters.ts";
 import { createTenant, jsonBody, type Member, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
 import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
+import { signUp } from "./signup.ts";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
@@ -31,11 +32,8 @@ async function loginTokens(email: string, organizationId?: string) {
 }
 
 async function signup() {
-  const email = uniqueEmail("hardening");
-  const response = await post("/api/v1/auth/signup", { organizationName: "Hard Clinic", name: "Hal", email, password: PASSWORD });
-  expect(response.status).toBe(201);
-  const body = (await response.json()) as { user: { id: string }; organization: { id: string } };
-  return { email, userId: body.user.id, organizationId: body.organization.id };
+  const { email, user, organization } = await signUp(mails, uniqueEmail("hardening"), { organizationName: "Hard Clinic", name: "Hal" });
+  return { email, userId: user.id, organizationId: organization.id };
 }
 
 const audited = async (userId: string, action: string) =>
@@ -77,7 +75,7 @@ describe("password change", () => {
       if (!raced) {
         const refreshed = await post("/api/v1/auth/refresh", { refreshToken: other.refreshToken });
         expect(refreshed.status).toBe(200);
-        raced = (await refreshed.json()) as { accessToken: string; refreshToken: string };
+        raced = ((await refreshed.json()) as { tokens: { accessToken: string; refreshToken: string } }).tokens;
       }
       return db.batch(queries);
     };

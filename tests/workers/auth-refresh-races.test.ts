@@ -6,6 +6,7 @@ import { uuidv7 } from "#src/lib/ids.ts";
 import { jsonBody, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { api, testDb } from "./helpers.ts";
 import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
+import { signUp } from "./signup.ts";
 
 interface Pair {
   accessToken: string;
@@ -24,17 +25,14 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const refresh = (refreshToken: string) => post("/api/v1/auth/refresh", { refreshToken });
 
 async function signup() {
-  const email = uniqueEmail("races");
-  const response = await post("/api/v1/auth/signup", { organizationName: "Race Clinic", name: "Rae", email, password: PASSWORD });
-  expect(response.status).toBe(201);
-  const body = (await response.json()) as { user: { id: string }; tokens: Pair };
-  return { email, userId: body.user.id, tokens: body.tokens };
+  const { email, user, tokens } = await signUp(mails, uniqueEmail("races"), { organizationName: "Race Clinic", name: "Rae" });
+  return { email, userId: user.id, tokens: tokens as Pair };
 }
 
 async function rotate(refreshToken: string): Promise<Pair> {
   const response = await refresh(refreshToken);
   expect(response.status).toBe(200);
-  return (await response.json()) as Pair;
+  return ((await response.json()) as { tokens: Pair }).tokens;
 }
 
 const familyOf = async (refreshToken: string) => {
@@ -83,7 +81,7 @@ describe("refresh-token reuse", () => {
     const responses = await Promise.all([refresh(tokens.refreshToken), refresh(tokens.refreshToken)]);
     expect(responses.map((response) => response.status).sort()).toEqual([200, 401]);
     const winner = responses.find((response) => response.status === 200);
-    const pair = (await winner?.json()) as Pair;
+    const pair = ((await winner!.json()) as { tokens: Pair }).tokens;
     expect((await refresh(pair.refreshToken)).status).toBe(401);
     expect(await reuseAudits(userId)).toBe(1);
     const family = await testDb().select().from(refreshTokens).where(eq(refreshTokens.familyId, (await familyOf(tokens.refreshToken)).familyId));
@@ -137,7 +135,7 @@ describe("signing out everywhere stops families started before it", () => {
     const other = ((await login.json()) as { tokens: Pair }).tokens;
     const [rotated] = await Promise.all([refresh(other.refreshToken), post("/api/v1/auth/logout-all", {}, bearer(tokens.accessToken))]);
     if (rotated.status === 200) {
-      expect((await refresh(((await rotated.json()) as Pair).refreshToken)).status).toBe(401);
+      expect((await refresh(((await rotated.json()) as { tokens: Pair }).tokens.refreshToken)).status).toBe(401);
     } else {
       expect(rotated.status).toBe(401);
     }
@@ -153,7 +151,7 @@ describe("signing out everywhere stops families started before it", () => {
       bearer(tokens.accessToken),
     );
     expect(changed.status).toBe(200);
-    const pair = (await changed.json()) as Pair;
+    const pair = ((await changed.json()) as { tokens: Pair }).tokens;
     expect((await refresh(await racedSuccessor(minted.refreshToken))).status).toBe(401);
     expect((await refresh(pair.refreshToken)).status).toBe(200);
   });

@@ -33,7 +33,7 @@ export async function mailedTokens(sent: SentMail[], to: string, path: string, c
   for (let attempt = 0; attempt < 50; attempt++) {
     const tokens = sent
       .filter((mail) => mail.to.includes(to) && mail.text.includes(path))
-      .flatMap((mail) => /token=([A-Za-z0-9_%-]+)/.exec(mail.text)?.[1] ?? [])
+      .flatMap((mail) => /token=([A-Za-z0-9_.~%-]+)/.exec(mail.text)?.[1] ?? [])
       .map((token) => decodeURIComponent(token));
     if (tokens.length >= count) return tokens;
     await new Promise((resolve) => setTimeout(resolve, 20));

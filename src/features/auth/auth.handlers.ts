@@ -3,13 +3,19 @@ import * as passwords from "#src/features/auth/auth.password.service.ts";
 import * as sessions from "#src/features/auth/auth.refresh.service.ts";
 import type * as routes from "#src/features/auth/auth.routes.ts";
 import * as service from "#src/features/auth/auth.service.ts";
+import * as signups from "#src/features/auth/auth.signup.service.ts";
 import { Conflict } from "#src/lib/errors.ts";
 import { PROBLEM_CONTENT_TYPE, toProblem } from "#src/lib/problem.ts";
 import type { AppRouteHandler } from "#src/lib/types.ts";
 import { memberOf } from "#src/middleware/auth.ts";
 
-export const signup: AppRouteHandler<typeof routes.signup> = async (c) =>
-  c.json(await service.signup(authDeps(c), c.req.valid("json")), 201);
+export const signup: AppRouteHandler<typeof routes.signup> = async (c) => {
+  await signups.requestSignup(authDeps(c), c.req.valid("json"));
+  return c.json({ message: signups.SIGNUP_MESSAGE }, 202);
+};
+
+export const signupConfirm: AppRouteHandler<typeof routes.signupConfirm> = async (c) =>
+  c.json(await signups.confirmSignup(authDeps(c), c.req.valid("json").token), 201);
 
 export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const outcome = await service.login(authDeps(c), c.req.valid("json"));
@@ -26,7 +32,7 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
 };
 
 export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) =>
-  c.json(await sessions.rotateRefreshToken(authDeps(c), c.req.valid("json").refreshToken), 200);
+  c.json({ tokens: await sessions.rotateRefreshToken(authDeps(c), c.req.valid("json").refreshToken) }, 200);
 
 export const logout: AppRouteHandler<typeof routes.logout> = async (c) => {
   await sessions.logout(authDeps(c), memberOf(c.get("auth")), c.req.valid("json").refreshToken);
@@ -39,7 +45,7 @@ export const logoutAll: AppRouteHandler<typeof routes.logoutAll> = async (c) => 
 };
 
 export const switchOrganization: AppRouteHandler<typeof routes.switchOrganization> = async (c) =>
-  c.json(await sessions.switchOrganization(authDeps(c), memberOf(c.get("auth")), c.req.valid("json").organizationId), 200);
+  c.json({ tokens: await sessions.switchOrganization(authDeps(c), memberOf(c.get("auth")), c.req.valid("json").organizationId) }, 200);
 
 export const forgotPassword: AppRouteHandler<typeof routes.forgotPassword> = async (c) => {
   await passwords.forgotPassword(authDeps(c), c.req.valid("json").email);
@@ -53,9 +59,4 @@ export const resetPassword: AppRouteHandler<typeof routes.resetPassword> = async
 };
 
 export const changePassword: AppRouteHandler<typeof routes.changePassword> = async (c) =>
-  c.json(await passwords.changePassword(authDeps(c), memberOf(c.get("auth")), c.req.valid("json")), 200);
-
-export const verifyEmail: AppRouteHandler<typeof routes.verifyEmail> = async (c) => {
-  await passwords.verifyEmail(authDeps(c), c.req.valid("json").token);
-  return c.body(null, 204);
-};
+  c.json({ tokens: await passwords.changePassword(authDeps(c), memberOf(c.get("auth")), c.req.valid("json")) }, 200);

@@ -4,6 +4,7 @@ import { createRouter } from "#src/lib/create-router.ts";
 
 export const authRouter = createRouter()
   .openapi(routes.signup, handlers.signup)
+  .openapi(routes.signupConfirm, handlers.signupConfirm)
   .openapi(routes.login, handlers.login)
   .openapi(routes.refresh, handlers.refresh)
   .openapi(routes.logout, handlers.logout)
@@ -11,5 +12,4 @@ export const authRouter = createRouter()
   .openapi(routes.switchOrganization, handlers.switchOrganization)
   .openapi(routes.forgotPassword, handlers.forgotPassword)
   .openapi(routes.resetPassword, handlers.resetPassword)
-  .openapi(routes.changePassword, handlers.changePassword)
-  .openapi(routes.verifyEmail, handlers.verifyEmail);
+  .openapi(routes.changePassword, handlers.changePassword);

@@ -35,13 +35,36 @@ const SignupBody = z
   .strict()
   .openapi("SignupRequest");
 
+export const SignupAcceptedSchema = z.object({ message: text() }).openapi("SignupAccepted");
+
 export const signup = createRoute({
   method: "post",
   path: "/auth/signup",
   tags,
-  summary: "Create an organization and its owner; mails an email-verification link",
+  summary: "Start a sign-up: mails a confirmation link; the same 202 whether or not the email is registered",
+  description:
+    "Verify-first: nothing is created until the mailed link is confirmed at POST /auth/signup/confirm. " +
+    "A registered address gets a mail saying someone tried to sign up with it, and how to sign in or reset the password instead.",
   middleware: [idempotent()] as const,
   request: { headers: IdempotencyKeyHeader, body: jsonBody(SignupBody) },
+  responses: {
+    202: jsonResponse("Accepted: a mail is on its way", SignupAcceptedSchema),
+    ...problemResponses(400, 409, 413, 415, 422, 429, 500, 503),
+  },
+});
+
+const SignupConfirmBody = z
+  .object({ token: text().min(16).max(2048).openapi({ description: "The token of the mailed sign-up link" }) })
+  .strict()
+  .openapi("SignupConfirmRequest");
+
+export const signupConfirm = createRoute({
+  method: "post",
+  path: "/auth/signup/confirm",
+  tags,
+  summary: "Confirm a sign-up with the mailed token: creates the organization and its owner, and signs in",
+  middleware: [idempotent()] as const,
+  request: { headers: IdempotencyKeyHeader, body: jsonBody(SignupConfirmBody) },
   responses: {
     201: jsonResponse(
       "Signed up and signed in",
@@ -49,9 +72,12 @@ export const signup = createRoute({
         .object({ user: UserSchema, organization: OrganizationSummarySchema, tokens: TokenPairSchema })
         .openapi("SignupResult"),
     ),
-    ...problemResponses(400, 409, 422, 429, 500, 503),
+    ...problemResponses(400, 409, 413, 415, 422, 429, 500, 503),
   },
 });
+
+/** Every answer that signs in carries its token pair under `tokens`, beside what else it says. */
+export const SessionSchema = z.object({ tokens: TokenPairSchema }).openapi("Session");
 
 const LoginBody = z
   .object({ email: Email, password: Password, organizationId: text().uuid().optional() })
@@ -97,7 +123,7 @@ export const refresh = createRoute({
   summary: "Rotate a refresh token; presenting a used one revokes its whole family",
   request: { body: jsonBody(RefreshBody) },
   responses: {
-    200: jsonResponse("A new token pair", TokenPairSchema),
+    200: jsonResponse("A new token pair", SessionSchema),
     ...problemResponses(400, 401, 422, 429, 500, 503),
   },
 });
@@ -140,7 +166,7 @@ export const switchOrganization = createRoute({
   security: MEMBER_ONLY,
   request: { body: jsonBody(SwitchBody) },
   responses: {
-    200: jsonResponse("Signed in to the organization", TokenPairSchema),
+    200: jsonResponse("Signed in to the organization", SessionSchema),
     ...problemResponses(400, 401, 403, 404, 422, 429, 500, 503),
   },
 });
@@ -189,22 +215,8 @@ export const changePassword = createRoute({
   security: MEMBER_ONLY,
   request: { body: jsonBody(ChangeBody) },
   responses: {
-    200: jsonResponse("Password changed; a new token pair", TokenPairSchema),
+    200: jsonResponse("Password changed; a new token pair", SessionSchema),
     ...problemResponses(400, 401, 403, 422, 429, 500, 503),
-  },
-});
-
-const VerifyEmailBody = z.object({ token: OpaqueToken }).strict().openapi("VerifyEmailRequest");
-
-export const verifyEmail = createRoute({
-  method: "post",
-  path: "/auth/email/verify",
-  tags,
-  summary: "Confirm the email address with the mailed token (single use)",
-  request: { body: jsonBody(VerifyEmailBody) },
-  responses: {
-    204: { description: "Email verified" },
-    ...problemResponses(400, 422, 429, 500, 503),
   },
 });
 
