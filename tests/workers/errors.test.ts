@@ -66,6 +66,37 @@ describe("one error path: RFC 9457 problems carrying the request id", () => {
     expect((await problemOf(streamed)).status).toBe(413);
   });
 
+  it("reads a refused body to the end before the 413, so no proxy sees the connection dropped mid-upload", async () => {
+    const counting = (chunks: number, chunkBytes: number) => {
+      const seen = { pulled: 0, cancelled: false };
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent === chunks) return controller.close();
+          sent++;
+          seen.pulled += chunkBytes;
+          controller.enqueue(new Uint8Array(chunkBytes).fill(0x20));
+        },
+        cancel() {
+          seen.cancelled = true;
+        },
+      });
+      return { stream, seen };
+    };
+    const send = (stream: ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
+      // @ts-expect-error workerd needs duplex for a streamed body
+      probe("/api/v1/probe/echo", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: stream, duplex: "half" });
+
+    const streamed = counting(20, 64 * 1024);
+    expect((await send(streamed.stream)).status).toBe(413);
+    expect(streamed.seen).toEqual({ pulled: 20 * 64 * 1024, cancelled: false });
+
+    const huge = counting(400, 64 * 1024);
+    expect((await send(huge.stream)).status).toBe(413);
+    expect(huge.seen.cancelled).toBe(true);
+    expect(huge.seen.pulled).toBeLessThan(400 * 64 * 1024);
+  });
+
   it("honours BODY_LIMIT_BYTES", async () => {
     const response = await probe("/api/v1/probe/echo", json(valid), { BODY_LIMIT_BYTES: "20" });
     expect(response.status).toBe(413);
