@@ -64,7 +64,7 @@ export function limitBody(): MiddlewareHandler<AppEnv> {
       buffer.set(chunk, offset);
       offset += chunk.byteLength;
     }
-    c.req.raw = new Request(c.req.raw, { body: buffer });
+    c.req.raw = new Request(c.req.raw, { method: c.req.method, body: buffer });
     return next();
   };
 }

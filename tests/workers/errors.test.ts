@@ -9,6 +9,28 @@ const json = (body: unknown): RequestInit => ({
 });
 const valid = { name: "Ada", age: 36, contact: { email: "ada@example.com" } };
 
+/** A streamed body that counts what the Worker pulled from it, and whether it was cancelled. */
+const counting = (chunks: number, chunkBytes: number) => {
+  const seen = { pulled: 0, cancelled: false };
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent === chunks) return controller.close();
+      sent++;
+      seen.pulled += chunkBytes;
+      controller.enqueue(new Uint8Array(chunkBytes).fill(0x20));
+    },
+    cancel() {
+      seen.cancelled = true;
+    },
+  });
+  return { stream, seen };
+};
+const sendStream = (stream: ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
+  // @ts-expect-error workerd needs duplex for a streamed body
+  probe("/api/v1/probe/echo", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: stream, duplex: "half" });
+
+
 describe("one error path: RFC 9457 problems carrying the request id", () => {
   it("answers an unknown route with 404", async () => {
     const response = await api("/api/v1/nothing-here", { headers: { "X-Request-ID": "req-404" } });
@@ -67,32 +89,12 @@ describe("one error path: RFC 9457 problems carrying the request id", () => {
   });
 
   it("reads a refused body to the end before the 413, so no proxy sees the connection dropped mid-upload", async () => {
-    const counting = (chunks: number, chunkBytes: number) => {
-      const seen = { pulled: 0, cancelled: false };
-      let sent = 0;
-      const stream = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (sent === chunks) return controller.close();
-          sent++;
-          seen.pulled += chunkBytes;
-          controller.enqueue(new Uint8Array(chunkBytes).fill(0x20));
-        },
-        cancel() {
-          seen.cancelled = true;
-        },
-      });
-      return { stream, seen };
-    };
-    const send = (stream: ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
-      // @ts-expect-error workerd needs duplex for a streamed body
-      probe("/api/v1/probe/echo", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: stream, duplex: "half" });
-
     const streamed = counting(20, 64 * 1024);
-    expect((await send(streamed.stream)).status).toBe(413);
+    expect((await sendStream(streamed.stream)).status).toBe(413);
     expect(streamed.seen).toEqual({ pulled: 20 * 64 * 1024, cancelled: false });
 
     const huge = counting(400, 64 * 1024);
-    expect((await send(huge.stream)).status).toBe(413);
+    expect((await sendStream(huge.stream)).status).toBe(413);
     expect(huge.seen.cancelled).toBe(true);
     expect(huge.seen.pulled).toBeLessThan(400 * 64 * 1024);
   });
