@@ -80,6 +80,8 @@ export const configSchema = z.object({
   /** SECRET, optional. Resend API key for transactional email; unset logs the links instead. */
   RESEND_API_KEY: z.string().min(10).optional(),
   MAIL_FROM: z.string().min(3).default("Tend <no-reply@tend.care>"),
+  /** Check new passwords against Pwned Passwords (k-anonymity range API); unset: on in production only. */
+  PWNED_PASSWORDS_CHECK: z.enum(["on", "off"]).optional(),
 }).superRefine((config, ctx) => {
   if (config.ENVIRONMENT === "production" && !config.RESEND_API_KEY) {
     ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required in production (mail would only be logged)" });

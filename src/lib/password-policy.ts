@@ -1,26 +1,32 @@
-import { COMMON_PASSWORDS_FRONT_CODED } from "#src/data/common-passwords.ts";
+import { BREACHED_SET } from "#src/data/breached-passwords.ts";
+import { decodeGolombSet, type GolombSet } from "#src/lib/golomb-set.ts";
+import { derivedProblem } from "#src/lib/password-rules.ts";
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
 
-let common: Set<string> | undefined;
+export const BREACHED_MESSAGE = "is too common: it appears in a list of breached passwords";
 
-/** The bundled list of 10,000 common passwords, decoded once per isolate. */
-function commonPasswords(): Set<string> {
-  if (common) return common;
-  const words = new Set<string>();
-  let previous = "";
-  for (const line of COMMON_PASSWORDS_FRONT_CODED.split("\n")) {
-    const word = previous.slice(0, Number(line[0])) + line.slice(1);
-    words.add(word);
-    previous = word;
-  }
-  common = words;
-  return words;
+let breached: GolombSet | undefined;
+
+/**
+ * The bundled set (data/breached-passwords.ts, made by scripts/generate-breached-passwords.ts):
+ * breached passwords of 12+ characters and the common words the derived rules look for, hashed
+ * and Golomb-coded, decoded once per isolate. A string not in it hits with probability ~2^-15.
+ */
+function breachedSet(): GolombSet {
+  breached ??= decodeGolombSet(
+    Uint8Array.from(atob(BREACHED_SET.data), (char) => char.charCodeAt(0)),
+    BREACHED_SET.count,
+    BREACHED_SET.bits,
+    BREACHED_SET.range,
+  );
+  return breached;
 }
 
+/** How many breached passwords and common words the bundled set holds. */
 export function commonPasswordCount(): number {
-  return commonPasswords().size;
+  return breachedSet().size;
 }
 
 /** NFKC, so the same password typed on different keyboards hashes the same. */
@@ -29,14 +35,29 @@ export function normalizePassword(password: string): string {
 }
 
 /**
- * NIST 800-63B / OWASP policy: 12 to 128 characters (code points, after normalisation), not a
- * known common or breached password, and no composition rules. Returns what is wrong, or null.
+ * NIST 800-63B / OWASP policy, without the network: 12 to 128 characters (code points, after
+ * normalisation), not a known breached password, not derived from a common word or a pattern
+ * (password-rules.ts), and no composition rules. Case never matters. Returns what is wrong, or null.
  */
 export function passwordProblem(password: string): string | null {
   const normalized = normalizePassword(password);
   const length = [...normalized].length;
   if (length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
   if (length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
-  if (commonPasswords().has(normalized.toLowerCase())) return "is too common; choose a less guessable password";
-  return null;
+  const lower = normalized.toLowerCase();
+  const set = breachedSet();
+  if (set.has(lower)) return BREACHED_MESSAGE;
+  return derivedProblem(lower, (candidate) => set.has(candidate));
+}
+
+/** A live breach corpus (Pwned Passwords): true breached, false not, undefined unknown (fail open). */
+export interface BreachCheck {
+  isBreached(password: string): Promise<boolean | undefined>;
+}
+
+/** passwordProblem, then (when it passes and a live check is configured) the live corpus. */
+export async function checkPassword(password: string, breaches?: BreachCheck): Promise<string | null> {
+  const problem = passwordProblem(password);
+  if (problem || !breaches) return problem;
+  return (await breaches.isBreached(normalizePassword(password))) ? BREACHED_MESSAGE : null;
 }

@@ -55,7 +55,7 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
  * password and signs the user out everywhere.
  */
 export async function resetPassword(deps: AuthDeps, token: string, password: string): Promise<void> {
-  assertPasswordPolicy(password, "password");
+  await assertPasswordPolicy(password, "password", deps);
   const [hash, passwordHash] = await Promise.all([sha256Hex(token), hashPassword(password, deps.config.PASSWORD_PEPPERS)]);
   const result = await deps.db.execute<{ id: string }>(sql`
     with spent as (
@@ -98,7 +98,7 @@ export async function changePassword(
   caller: Caller & { role: Role },
   input: { currentPassword: string; newPassword: string },
 ): Promise<TokenPair> {
-  assertPasswordPolicy(input.newPassword, "newPassword");
+  await assertPasswordPolicy(input.newPassword, "newPassword", deps);
   const { db, config, rateLimiter } = deps;
   const [user] = await db.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, caller.userId));
   if (!user) throw NotFound("No such user.");

@@ -8,7 +8,9 @@ import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { burnPasswordTime, hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
-import { passwordProblem } from "#src/lib/password-policy.ts";
+import type { Config } from "#src/env.ts";
+import { checkPassword } from "#src/lib/password-policy.ts";
+import { breachCheckFor } from "#src/platform/pwned-passwords.ts";
 import { signMfaToken } from "#src/lib/tokens.ts";
 
 export interface SignupInput {
@@ -19,9 +21,12 @@ export interface SignupInput {
   password: string;
 }
 
-/** Throws 422 naming `field` when the password breaks the policy. */
-export function assertPasswordPolicy(password: string, field: string): void {
-  const problem = passwordProblem(password);
+/**
+ * Throws 422 naming `field` when the password breaks the policy: the bundled list and derived
+ * rules always, and Pwned Passwords too when `deps` is given and PWNED_PASSWORDS_CHECK is on.
+ */
+export async function assertPasswordPolicy(password: string, field: string, deps?: { config: Config }): Promise<void> {
+  const problem = await checkPassword(password, deps && breachCheckFor(deps.config));
   if (problem) throw ValidationFailed([{ path: `body.${field}`, message: problem }]);
 }
 

@@ -8,7 +8,8 @@ import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { Conflict, Forbidden, NotFound, ProblemError, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
-import { passwordProblem } from "#src/lib/password-policy.ts";
+import { checkPassword } from "#src/lib/password-policy.ts";
+import { breachCheckFor } from "#src/platform/pwned-passwords.ts";
 import { canAssignRole, withArticle, withCapitalArticle } from "#src/lib/permissions.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 import type { Mailer } from "#src/platform/mailer.ts";
@@ -88,7 +89,7 @@ async function resolveAccount(deps: InvitationDeps, found: Lookup, input: Accept
   }
   const errors = [];
   if (!input.name) errors.push({ path: "body.name", message: "is required to create your account" });
-  const problem = input.password ? passwordProblem(input.password) : "is required to create your account";
+  const problem = input.password ? await checkPassword(input.password, breachCheckFor(deps.config)) : "is required to create your account";
   if (problem) errors.push({ path: "body.password", message: problem });
   if (errors.length > 0 || !input.name || !input.password) throw ValidationFailed(errors);
   const userId = uuidv7();
