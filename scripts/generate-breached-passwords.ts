@@ -1,5 +1,5 @@
 // Regenerates src/data/breached-passwords.ts, the Golomb-coded set password-policy.ts checks:
-// - the 3,000 most common all-letter passwords of zxcvbn-ts's frequency-ordered list (the base words
+// - the 2,000 most common all-letter passwords of zxcvbn-ts's frequency-ordered list (the base words
 //   the derived rules look for under digits, symbols and leet-speak: "summer", "welcome"…);
 // - the most common breached passwords of 12 or more characters (the shorter ones fail the length
 //   rule anyway) that the derived rules in password-rules.ts do not already refuse, from
@@ -11,8 +11,8 @@ import { dictionary } from "@zxcvbn-ts/language-common";
 import { decodeGolombSet, encodeGolombSet, setHashes } from "../src/lib/golomb-set.ts";
 import { derivedProblem } from "../src/lib/password-rules.ts";
 
-export const WORDS = 3_000;
-export const STORED_PASSWORDS = 9_500;
+export const WORDS = 2_000;
+export const STORED_PASSWORDS = 8_500;
 /** Rice parameter: a false hit on about 1 in 2^15 lookups. */
 export const BITS = 15;
 export const SOURCE = new URL("data/xato-top1m-12plus.txt.gz", import.meta.url);

@@ -76,7 +76,7 @@ async function logLines(run: () => Promise<void>): Promise<{ lines: string[]; en
 
 describe("bundled breached list and derived rules", () => {
   it("holds the breached list and the common words in one set", () => {
-    expect(commonPasswordCount()).toBeGreaterThanOrEqual(12_000);
+    expect(commonPasswordCount()).toBeGreaterThanOrEqual(10_000);
   });
 
   it("refuses listed breached passwords of 12+ characters whatever their case", () => {
