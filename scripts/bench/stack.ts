@@ -1,19 +1,29 @@
-// Starts `node scripts/dev.ts` on free ports with a throwaway PGlite directory, its output in a
-// log file, and stops the whole process tree again (dev.ts, the gateway, wrangler, workerd).
+// Starts `node scripts/dev.ts` on free ports with a throwaway database (a PGlite directory, or a
+// fresh database on LOCAL_POSTGRES_URL's server), its output in a log file, and stops the whole
+// process tree again (dev.ts, the gateway, wrangler, workerd). Also starts the bare Worker the
+// bench compares against, under its own `wrangler dev` with the same flags.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { freshPostgresDatabase } from "../test-database.ts";
+import type { ScratchDatabase } from "../test-database.ts";
 import { descendants, readStat } from "./proc.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
 
 export interface Stack {
   /** http://127.0.0.1:PORT of the API. */
   base: string;
   /** http://127.0.0.1:GATEWAY_PORT of the database gateway. */
   gateway: string;
+  /** "pglite" or "postgres". */
+  database: string;
+  /** The configuration the Worker was started with, as dev.ts merged it (secrets included). */
+  env: NodeJS.ProcessEnv;
   /** dev.ts's pid: the root of the process tree. */
   pid: number;
   logPath: string;
@@ -31,7 +41,7 @@ export const BENCH_CONFIG: Record<string, string> = {
   RATE_LIMIT_AUTH_PER_MINUTE: "1000000",
 };
 
-function freePort(preferred: number): Promise<number> {
+export function freePort(preferred: number): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", () => resolve(freePort(0)));
@@ -53,45 +63,28 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-async function waitForHealth(base: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitForHealth(base: string, child: ChildProcess, timeoutMs: number, path = "/health"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`dev.ts exited (${child.exitCode ?? child.signalCode})`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the process exited (${child.exitCode ?? child.signalCode})`);
     try {
-      if ((await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) })).ok) return;
+      if ((await fetch(`${base}${path}`, { signal: AbortSignal.timeout(2000) })).ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`/health did not answer within ${timeoutMs / 1000} s`);
+  throw new Error(`${path} did not answer within ${timeoutMs / 1000} s`);
 }
 
-export async function startStack(timeoutMs = 120_000): Promise<Stack> {
-  const dir = mkdtempSync(join(tmpdir(), "tend-bench-"));
-  const logPath = join(dir, "dev.log");
-  const port = await freePort(Number(process.env.BENCH_PORT ?? 8797));
-  const gatewayPort = await freePort(Number(process.env.BENCH_GATEWAY_PORT ?? 5497));
-  const log = openSync(logPath, "a");
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...BENCH_CONFIG,
-    PORT: String(port),
-    GATEWAY_PORT: String(gatewayPort),
-    PGLITE_DIR: join(dir, "pglite"),
-    WRANGLER_PERSIST_TO: join(dir, "wrangler-state"),
-  };
-  delete env.LOCAL_POSTGRES_URL; // always the throwaway PGlite, never the developer's database
-  const child = spawn(process.execPath, ["scripts/dev.ts"], { cwd: process.cwd(), env, detached: true, stdio: ["ignore", log, log] });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error("could not spawn scripts/dev.ts");
-
+/** SIGTERM to the group, then SIGKILL to whatever of the tree (remembered before) is left. */
+function treeStopper(child: ChildProcess, pid: number, cleanup: () => Promise<void> | void): () => Promise<void> {
   let stopping: Promise<void> | undefined;
-  const stop = (keepLog = true): Promise<void> => {
+  return () => {
     stopping ??= (async () => {
       const tree = descendants(pid); // wrangler runs in its own process group: remember it now
       try {
-        process.kill(-pid, "SIGTERM"); // dev.ts stops wrangler and the gateway itself
+        process.kill(-pid, "SIGTERM");
       } catch {
         // already gone
       }
@@ -105,13 +98,63 @@ export async function startStack(timeoutMs = 120_000): Promise<Stack> {
           // exited as asked
         }
       }
-      rmSync(keepLog ? join(dir, "pglite") : dir, { recursive: true, force: true });
+      await cleanup();
     })();
     return stopping;
   };
+}
+
+export interface StackOptions {
+  timeoutMs?: number;
+  /** Worker configuration on top of dev.ts's defaults (dev.ts takes config keys from the environment). */
+  config?: Record<string, string>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const dir = mkdtempSync(join(tmpdir(), "tend-bench-"));
+  const logPath = join(dir, "dev.log");
+  const port = await freePort(Number(process.env.BENCH_PORT ?? 8797));
+  const gatewayPort = await freePort(Number(process.env.BENCH_GATEWAY_PORT ?? 5497));
+  // On PostgreSQL, a database of its own, dropped afterwards: never the developer's data.
+  let scratch: ScratchDatabase | undefined;
+  if (process.env.LOCAL_POSTGRES_URL) scratch = await freshPostgresDatabase(process.env.LOCAL_POSTGRES_URL, "tend_bench");
+  const log = openSync(logPath, "a");
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...(options.config ?? BENCH_CONFIG),
+    PORT: String(port),
+    GATEWAY_PORT: String(gatewayPort),
+    PGLITE_DIR: join(dir, "pglite"),
+    WRANGLER_PERSIST_TO: join(dir, "wrangler-state"),
+  };
+  if (scratch) env.LOCAL_POSTGRES_URL = scratch.url;
+  else delete env.LOCAL_POSTGRES_URL;
+  const child = spawn(process.execPath, [join(ROOT, "scripts", "dev.ts")], { cwd: ROOT, env, detached: true, stdio: ["ignore", log, log] });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("could not spawn scripts/dev.ts");
+
+  let keep = true;
+  const stopTree = treeStopper(child, pid, async () => {
+    rmSync(keep ? join(dir, "pglite") : dir, { recursive: true, force: true });
+    await scratch?.drop().catch((error: unknown) => console.warn(`bench: could not drop ${scratch?.url}: ${String(error)}`));
+  });
+  const stop = (keepLog = true): Promise<void> => {
+    keep = keepLog;
+    return stopTree();
+  };
 
   const reloads = () => readFileSync(logPath, "utf8").split("Reloading local server").length - 1;
-  const stack = { reloads, base: `http://127.0.0.1:${port}`, gateway: `http://127.0.0.1:${gatewayPort}`, pid, logPath, stop };
+  const stack: Stack = {
+    reloads,
+    base: `http://127.0.0.1:${port}`,
+    gateway: `http://127.0.0.1:${gatewayPort}`,
+    database: scratch ? "postgres" : "pglite",
+    env,
+    pid,
+    logPath,
+    stop,
+  };
   try {
     await waitForHealth(stack.base, child, timeoutMs);
   } catch (error) {
@@ -119,4 +162,40 @@ export async function startStack(timeoutMs = 120_000): Promise<Stack> {
     throw new Error(`the dev stack did not start: ${error instanceof Error ? error.message : String(error)}; see ${logPath}`, { cause: error });
   }
   return stack;
+}
+
+/** The floor: a Worker that answers "ok", under its own `wrangler dev` (same flags as dev.ts). */
+export interface BareWorker {
+  base: string;
+  /** wrangler's pid: the root of its process tree. */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startBareWorker(timeoutMs = 60_000): Promise<BareWorker> {
+  const dir = mkdtempSync(join(tmpdir(), "tend-bench-bare-"));
+  const port = await freePort(0);
+  const log = openSync(join(dir, "wrangler.log"), "a");
+  const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+  const config = join(ROOT, "scripts", "bench", "bare-wrangler.toml");
+  const args = ["dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--persist-to", join(dir, "state")];
+  const path = [dirname(process.execPath), join(ROOT, "node_modules", ".bin"), process.env.PATH].join(":");
+  const child = spawn(process.execPath, [wrangler, ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: { ...process.env, PATH: path, WRANGLER_SEND_METRICS: "false" },
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("could not spawn wrangler for the bare Worker");
+  const stop = treeStopper(child, pid, () => rmSync(dir, { recursive: true, force: true }));
+  const bare = { base: `http://127.0.0.1:${port}`, pid, stop };
+  try {
+    await waitForHealth(bare.base, child, timeoutMs, "/");
+  } catch (error) {
+    const tail = readFileSync(join(dir, "wrangler.log"), "utf8").slice(-800);
+    await stop();
+    throw new Error(`the bare Worker did not start: ${error instanceof Error ? error.message : String(error)}\n${tail}`, { cause: error });
+  }
+  return bare;
 }
