@@ -1,6 +1,10 @@
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { memberships } from "#src/db/schema/index.ts";
+import { parseConfig } from "#src/env.ts";
+import { signAccessToken } from "#src/lib/tokens.ts";
 import { createTenant, type Tenant } from "./fixtures.ts";
-import { api, problemOf } from "./helpers.ts";
+import { api, problemOf, testDb } from "./helpers.ts";
 
 const patch = (body: unknown, headers: Record<string, string>): RequestInit => ({
   method: "PATCH",
@@ -55,6 +59,38 @@ describe("preferences", () => {
     expect(response.status).toBe(422);
     const errors = (await problemOf(response)).errors as { path: string }[];
     expect(errors.map((error) => error.path)).toContain(path);
+  });
+
+  it("keeps channels, threshold and quiet hours per practice, and the timezone per person", async () => {
+    const person = tenant.members.clinician;
+    const second = await createTenant("Second Practice");
+    await testDb().insert(memberships).values({ organizationId: second.organizationId, userId: person.id, role: "caregiver" });
+    const token = await signAccessToken(parseConfig(env), { userId: person.id, organizationId: second.organizationId, role: "caregiver" });
+    const here = person.headers;
+    const there = { Authorization: `Bearer ${token}` };
+
+    const first = await api("/api/v1/me/preferences", patch({ quietHours: { enabled: true, start: "21:00" }, alertThreshold: "critical", timezone: "Europe/Paris" }, here));
+    expect(first.status).toBe(200);
+    const elsewhere = await api("/api/v1/me/preferences", { headers: there });
+    expect(await elsewhere.json()).toEqual({
+      channels: { email: true, sms: false, push: true },
+      alertThreshold: "medium",
+      quietHours: { enabled: false, start: "22:00", end: "07:00" },
+      dailySummaryTime: "08:00",
+      timezone: "Europe/Paris",
+    });
+
+    const changed = await api("/api/v1/me/preferences", patch({ quietHours: { enabled: true, start: "23:00", end: "06:00" }, channels: { sms: true } }, there));
+    expect(changed.status).toBe(200);
+    expect(await changed.json()).toMatchObject({ quietHours: { enabled: true, start: "23:00", end: "06:00" }, channels: { sms: true }, timezone: "Europe/Paris" });
+    const home = await api("/api/v1/me/preferences", { headers: here });
+    expect(await home.json()).toEqual({
+      channels: { email: true, sms: false, push: true },
+      alertThreshold: "critical",
+      quietHours: { enabled: true, start: "21:00", end: "07:00" },
+      dailySummaryTime: "08:00",
+      timezone: "Europe/Paris",
+    });
   });
 
   it("is for signed-in members: an API key is refused", async () => {

@@ -182,7 +182,10 @@ export const apiKeys = pgTable(
   ],
 );
 
-/** Per-user notification preferences; unset fields take their defaults when read. */
+/**
+ * Preferences that belong to the person wherever they work: today only `timezone` (they live in
+ * one). Unset fields take their defaults when read. The rest is per membership, below.
+ */
 export const userPreferences = pgTable("user_preferences", {
   userId: uuid("user_id")
     .primaryKey()
@@ -190,6 +193,27 @@ export const userPreferences = pgTable("user_preferences", {
   preferences: jsonb("preferences").notNull().default({}),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Notification preferences per membership (channels, alert threshold, quiet hours, daily
+ * summary): a caregiver in two practices is on call differently in each. Gone with the membership.
+ */
+export const membershipPreferences = pgTable(
+  "membership_preferences",
+  {
+    organizationId: uuid("organization_id").notNull(),
+    userId: uuid("user_id").notNull(),
+    preferences: jsonb("preferences").notNull().default({}),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.organizationId, table.userId] }),
+    foreignKey({
+      columns: [table.organizationId, table.userId],
+      foreignColumns: [memberships.organizationId, memberships.userId],
+    }).onDelete("cascade"),
+  ],
+);
 
 /**
  * Who did what to which record, when and from where. Append-only: a trigger (migration 0002)

@@ -1,7 +1,8 @@
-import { desc, eq, type SQL, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
-import { apiKeys } from "#src/db/schema/index.ts";
-import { auditFromCte } from "#src/lib/audit.ts";
+import type { apiKeys } from "#src/db/schema/index.ts";
+import { scoped } from "#src/db/scope.ts";
+import { insertKey, listKeys, revokeKey, rotateKey } from "#src/features/api-keys/api-keys.repo.ts";
 import { type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
@@ -60,7 +61,7 @@ export const textArray = (values: Iterable<string>): SQL =>
 const grantableScopes = (auth: AuthContext): Permission[] => API_KEY_SCOPES.filter((scope) => auth.permissions.has(scope));
 
 export async function listApiKeys(db: Database, auth: AuthContext): Promise<ApiKeyView[]> {
-  const rows = await db.select().from(apiKeys).where(eq(apiKeys.organizationId, auth.organizationId)).orderBy(desc(apiKeys.id));
+  const rows = await listKeys(scoped(db, auth.organizationId));
   return rows.map(view);
 }
 
@@ -75,13 +76,10 @@ export async function createApiKey(deps: ApiKeyDeps, auth: KeyManager, input: { 
   const scopes = assertGrantable(auth, input.scopes);
   const secret = await newSecret();
   const id = uuidv7();
-  const { db } = deps;
-  const [rows] = await db.batch([
-    db
-      .insert(apiKeys)
-      .values({ id, organizationId: auth.organizationId, createdBy: auth.userId, name: input.name, prefix: secret.prefix, keyHash: secret.hash, scopes })
-      .returning(),
-    auditInsert(db, deps.origin, {
+  const scope = scoped(deps.db, auth.organizationId);
+  const [rows] = await scope.db.batch([
+    insertKey(scope, { id, createdBy: auth.userId, name: input.name, prefix: secret.prefix, keyHash: secret.hash, scopes }),
+    auditInsert(scope.db, deps.origin, {
       action: "api_key.created",
       organizationId: auth.organizationId,
       actorUserId: auth.userId,
@@ -96,54 +94,24 @@ export async function createApiKey(deps: ApiKeyDeps, auth: KeyManager, input: { 
   return { ...view(row), key: secret.key };
 }
 
-type RotateRow = {
-  found: boolean;
-  grantable: boolean | null;
-  live: boolean;
-  id: string | null;
-  name: string | null;
-  prefix: string | null;
-  scopes: string[] | null;
-  created_at: string | null;
-};
-
 /**
- * One statement: ends the old key's life after the grace period, issues its replacement with
- * the same name and scopes and audits it. Rotation re-grants the old scopes, so they must all be
+ * One statement (api-keys.repo.ts): ends the old key's life after the grace period, issues its
+ * replacement with the same name and scopes and audits it. Rotation re-grants the old scopes, so they must all be
  * the caller's to grant (403 otherwise, checked in the update itself). A revoked, expired or
  * already-rotated key is a 409.
  */
 export async function rotateApiKey(deps: ApiKeyDeps, auth: KeyManager, id: string) {
   const secret = await newSecret();
   const newId = uuidv7();
-  const org = auth.organizationId;
   const held = textArray(grantableScopes(auth));
-  const result = await deps.db.execute<RotateRow>(sql`
-    with target as (
-      select id, scopes <@ ${held} as grantable from api_keys where id = ${id} and organization_id = ${org}
-    ), old as (
-      update api_keys set expires_at = now() + make_interval(hours => ${deps.graceHours}::int), replaced_by = ${newId}
-      where id = ${id} and organization_id = ${org} and revoked_at is null and replaced_by is null
-        and (expires_at is null or expires_at > now()) and scopes <@ ${held}
-      returning name, scopes
-    ), fresh as (
-      insert into api_keys (id, organization_id, created_by, name, prefix, key_hash, scopes)
-      select ${newId}::uuid, ${org}::uuid, ${auth.userId}::uuid, old.name, ${secret.prefix}::text, ${secret.hash}::text, old.scopes from old
-      returning id, name, prefix, scopes, created_at
-    ), audit as (
-      ${auditFromCte("fresh", deps.origin, {
-        action: "api_key.rotated",
-        organizationId: org,
-        actorUserId: auth.userId,
-        actorApiKeyId: auth.apiKeyId,
-        targetType: "api_key",
-        targetId: id,
-        metadata: { replacedBy: newId },
-      })}
-    )
-    select exists (select 1 from target) as found, (select grantable from target) as grantable, exists (select 1 from fresh) as live,
-      fresh.id, fresh.name, fresh.prefix, fresh.scopes, fresh.created_at
-    from (select 1) as one left join fresh on true`);
+  const result = await rotateKey(scoped(deps.db, auth.organizationId), deps.origin, auth, {
+    id,
+    newId,
+    prefix: secret.prefix,
+    hash: secret.hash,
+    held,
+    graceHours: deps.graceHours,
+  });
   const row = result.rows[0];
   if (!row?.found) throw NotFound("No such API key.");
   if (!row.live && !row.grantable) throw Forbidden("You cannot grant every scope of this key, so you cannot rotate it.");
@@ -162,23 +130,7 @@ export async function rotateApiKey(deps: ApiKeyDeps, auth: KeyManager, id: strin
 }
 
 export async function revokeApiKey(deps: ApiKeyDeps, auth: KeyManager, id: string): Promise<void> {
-  const org = auth.organizationId;
-  const result = await deps.db.execute<{ found: boolean }>(sql`
-    with revoked as (
-      update api_keys set revoked_at = coalesce(revoked_at, now())
-      where id = ${id} and organization_id = ${org}
-      returning id
-    ), audit as (
-      ${auditFromCte("revoked", deps.origin, {
-        action: "api_key.revoked",
-        organizationId: org,
-        actorUserId: auth.userId,
-        actorApiKeyId: auth.apiKeyId,
-        targetType: "api_key",
-        targetId: id,
-      })}
-    )
-    select exists (select 1 from revoked) as found`);
+  const result = await revokeKey(scoped(deps.db, auth.organizationId), deps.origin, auth, id);
   if (!result.rows[0]?.found) throw NotFound("No such API key.");
 }
 

@@ -1,6 +1,7 @@
-import { sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
-import { invitations, type Role } from "#src/db/schema/index.ts";
+import type { Role } from "#src/db/schema/index.ts";
+import { scoped } from "#src/db/scope.ts";
+import { claimInvitation, findInvitationByToken, type InvitationLookup, insertInvitation } from "#src/features/invitations/invitations.repo.ts";
 import type { Config } from "#src/env.ts";
 import { auditFromCte } from "#src/lib/audit.ts";
 import { type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
@@ -32,18 +33,17 @@ export async function createInvitation(deps: InvitationDeps, auth: AuthContext, 
   const token = randomToken();
   const id = uuidv7();
   const expiresAt = new Date(Date.now() + INVITATION_TTL_DAYS * 86_400_000);
-  const { db } = deps;
-  await db.batch([
-    db.insert(invitations).values({
+  const scope = scoped(deps.db, auth.organizationId);
+  await scope.db.batch([
+    insertInvitation(scope, {
       id,
-      organizationId: auth.organizationId,
       email,
       role: input.role,
       tokenHash: await sha256Hex(token),
       invitedBy: auth.userId,
       expiresAt,
     }),
-    auditInsert(db, deps.origin, {
+    auditInsert(scope.db, deps.origin, {
       action: "invitation.created",
       organizationId: auth.organizationId,
       actorUserId: auth.userId,
@@ -63,16 +63,7 @@ export async function createInvitation(deps: InvitationDeps, auth: AuthContext, 
   return { id, email, role: input.role, expiresAt: expiresAt.toISOString() };
 }
 
-type Lookup = {
-  organization_id: string;
-  email: string;
-  role: Role;
-  accepted: boolean;
-  expired: boolean;
-  user_id: string | null;
-  password_hash: string | null;
-  already_member: boolean;
-};
+type Lookup = InvitationLookup;
 
 export interface AcceptInput {
   token: string;
@@ -103,12 +94,7 @@ async function resolveAccount(deps: InvitationDeps, found: Lookup, input: Accept
  */
 export async function acceptInvitation(deps: InvitationDeps, input: AcceptInput) {
   const tokenHash = await sha256Hex(input.token);
-  const lookup = await deps.db.execute<Lookup>(sql`
-    select i.organization_id, i.email, i.role, i.accepted_at is not null as accepted, i.expires_at <= now() as expired,
-      u.id as user_id, u.password_hash,
-      exists (select 1 from memberships m where m.organization_id = i.organization_id and m.user_id = u.id) as already_member
-    from invitations i left join users u on u.email = i.email
-    where i.token_hash = ${tokenHash}`);
+  const lookup = await findInvitationByToken(deps.db, tokenHash);
   const found = lookup.rows[0];
   if (!found) throw NotFound("No such invitation.");
   if (found.accepted) throw Conflict("This invitation has already been accepted.");
@@ -116,28 +102,19 @@ export async function acceptInvitation(deps: InvitationDeps, input: AcceptInput)
   if (found.already_member) throw Conflict("You are already a member of this organization.");
   const { userId, newUser } = await resolveAccount(deps, found, input);
 
-  const result = await deps.db.execute<{ organization_id: string; role: Role }>(sql`
-    with claimed as (
-      update invitations set accepted_at = now(), accepted_by = ${userId}
-      where token_hash = ${tokenHash} and accepted_at is null and expires_at > now()
-      returning organization_id, role, email
-    ), new_user as (
-      insert into users (id, email, name, password_hash, email_verified_at)
-      select ${userId}::uuid, claimed.email, ${newUser?.name ?? ""}::text, ${newUser?.passwordHash ?? ""}::text, now()
-      from claimed where ${newUser !== null}
-    ), member as (
-      insert into memberships (organization_id, user_id, role) select organization_id, ${userId}::uuid, role from claimed
-    ), audit as (
-      ${auditFromCte("claimed", deps.origin, {
-        action: "invitation.accepted",
-        organizationId: found.organization_id,
-        actorUserId: userId,
-        targetType: "user",
-        targetId: userId,
-        metadata: { role: found.role, newAccount: newUser !== null },
-      })}
-    )
-    select organization_id, role from claimed`);
+  const result = await claimInvitation(scoped(deps.db, found.organization_id), {
+    tokenHash,
+    userId,
+    newUser,
+    audit: auditFromCte("claimed", deps.origin, {
+      action: "invitation.accepted",
+      organizationId: found.organization_id,
+      actorUserId: userId,
+      targetType: "user",
+      targetId: userId,
+      metadata: { role: found.role, newAccount: newUser !== null },
+    }),
+  });
   const claimed = result.rows[0];
   if (!claimed) throw Conflict("This invitation has already been accepted or has expired.");
   return { organizationId: claimed.organization_id, userId, role: claimed.role };

@@ -1,6 +1,7 @@
-import { eq, sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
-import { organizations } from "#src/db/schema/index.ts";
+import type { organizations } from "#src/db/schema/index.ts";
+import { scoped } from "#src/db/scope.ts";
+import { findOrganization, updateOrganization } from "#src/features/organization/organization.repo.ts";
 import { type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
 import { NotFound } from "#src/lib/errors.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
@@ -28,7 +29,7 @@ const view = (row: Row): OrganizationView => ({
 });
 
 export async function getOrganization(db: Database, auth: AuthContext): Promise<OrganizationView> {
-  const [row] = await db.select().from(organizations).where(eq(organizations.id, auth.organizationId));
+  const [row] = await findOrganization(scoped(db, auth.organizationId));
   if (!row) throw NotFound("No such organization.");
   return view(row);
 }
@@ -44,14 +45,10 @@ export async function patchOrganization(
   auth: AuthContext,
   patch: OrganizationPatch,
 ): Promise<OrganizationView> {
-  const { db, origin } = deps;
-  const [rows] = await db.batch([
-    db
-      .update(organizations)
-      .set({ ...patch, updatedAt: sql`now()` })
-      .where(eq(organizations.id, auth.organizationId))
-      .returning(),
-    auditInsert(db, origin, {
+  const scope = scoped(deps.db, auth.organizationId);
+  const [rows] = await scope.db.batch([
+    updateOrganization(scope, patch),
+    auditInsert(scope.db, deps.origin, {
       action: "organization.updated",
       organizationId: auth.organizationId,
       actorUserId: auth.userId,

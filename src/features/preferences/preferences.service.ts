@@ -1,7 +1,8 @@
 import type { z } from "@hono/zod-openapi";
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
-import { userPreferences } from "#src/db/schema/index.ts";
+import { membershipPreferences, userPreferences } from "#src/db/schema/index.ts";
+import { scoped, type TenantScope } from "#src/db/scope.ts";
 import type { PreferencesPatchSchema, PreferencesSchema } from "#src/features/preferences/preferences.routes.ts";
 
 export type Preferences = z.infer<typeof PreferencesSchema>;
@@ -27,22 +28,77 @@ export function withDefaults(stored: Stored): Preferences {
   };
 }
 
-export async function getPreferences(db: Database, userId: string): Promise<Preferences> {
-  const [row] = await db.select({ preferences: userPreferences.preferences }).from(userPreferences).where(eq(userPreferences.userId, userId));
-  return withDefaults((row?.preferences ?? {}) as Stored);
+/** Whose preferences: a person, in the organization they are signed in to. */
+export interface PreferenceOwner {
+  userId: string;
+  organizationId: string;
 }
 
-/** One UPSERT: top-level fields replace, `channels` and `quietHours` merge key by key in SQL. */
-export async function patchPreferences(db: Database, userId: string, patch: PreferencesPatch): Promise<Preferences> {
-  const json = JSON.stringify(patch);
-  const result = await db.execute<{ preferences: Stored }>(sql`
-    insert into user_preferences (user_id, preferences) values (${userId}, ${json}::jsonb)
-    on conflict (user_id) do update set
-      preferences = user_preferences.preferences || excluded.preferences || jsonb_build_object(
-        'channels', coalesce(user_preferences.preferences -> 'channels', '{}'::jsonb) || coalesce(excluded.preferences -> 'channels', '{}'::jsonb),
-        'quietHours', coalesce(user_preferences.preferences -> 'quietHours', '{}'::jsonb) || coalesce(excluded.preferences -> 'quietHours', '{}'::jsonb)
-      ),
-      updated_at = now()
-    returning preferences`);
-  return withDefaults(result.rows[0]?.preferences ?? {});
+/**
+ * Where each field lives. The timezone is the person's (they live in one place, whichever practice
+ * they act for); the rest is per membership, since a caregiver in two practices is on call
+ * differently in each: quiet hours, alert threshold, channels and summary time follow the practice.
+ */
+const PERSONAL_FIELDS = ["timezone"] as const satisfies readonly (keyof Preferences)[];
+
+function split(patch: PreferencesPatch): { personal: Stored; practice: Stored } {
+  const personal: Stored = {};
+  const practice: Stored = {};
+  for (const [key, value] of Object.entries(patch) as [keyof Preferences, unknown][]) {
+    if (value === undefined) continue;
+    Object.assign((PERSONAL_FIELDS as readonly string[]).includes(key) ? personal : practice, { [key]: value });
+  }
+  return { personal, practice };
+}
+
+const readPersonal = (db: Database, userId: string) =>
+  db.select({ preferences: userPreferences.preferences }).from(userPreferences).where(eq(userPreferences.userId, userId));
+
+const readPractice = (scope: TenantScope, userId: string) =>
+  scope.db
+    .select({ preferences: membershipPreferences.preferences })
+    .from(membershipPreferences)
+    .where(scope.where(membershipPreferences, eq(membershipPreferences.userId, userId)));
+
+/** Top-level fields replace; `channels` and `quietHours` merge key by key, in SQL. */
+const MERGED = (table: string) => sql.raw(`${table}.preferences || excluded.preferences || jsonb_build_object(
+        'channels', coalesce(${table}.preferences -> 'channels', '{}'::jsonb) || coalesce(excluded.preferences -> 'channels', '{}'::jsonb),
+        'quietHours', coalesce(${table}.preferences -> 'quietHours', '{}'::jsonb) || coalesce(excluded.preferences -> 'quietHours', '{}'::jsonb)
+      )`);
+
+const upsertPersonal = (db: Database, userId: string, personal: Stored) =>
+  db
+    .insert(userPreferences)
+    .values({ userId, preferences: personal })
+    .onConflictDoUpdate({ target: userPreferences.userId, set: { preferences: sql`user_preferences.preferences || excluded.preferences`, updatedAt: sql`now()` } })
+    .returning({ preferences: userPreferences.preferences });
+
+const upsertPractice = (scope: TenantScope, userId: string, practice: Stored) =>
+  scope
+    .insert(membershipPreferences, { userId, preferences: practice })
+    .onConflictDoUpdate({
+      target: [membershipPreferences.organizationId, membershipPreferences.userId],
+      set: { preferences: MERGED("membership_preferences"), updatedAt: sql`now()` },
+    })
+    .returning({ preferences: membershipPreferences.preferences });
+
+const merged = (personal: { preferences: unknown }[], practice: { preferences: unknown }[]): Preferences =>
+  withDefaults({ ...((practice[0]?.preferences ?? {}) as Stored), ...((personal[0]?.preferences ?? {}) as Stored) });
+
+/** The person's fields and this membership's, over the defaults: one round trip. */
+export async function getPreferences(db: Database, owner: PreferenceOwner): Promise<Preferences> {
+  const scope = scoped(db, owner.organizationId);
+  const [personal, practice] = await scope.db.batch([readPersonal(scope.db, owner.userId), readPractice(scope, owner.userId)]);
+  return merged(personal, practice);
+}
+
+/** Each part of the patch goes where its fields live (an UPSERT each), in one batch. */
+export async function patchPreferences(db: Database, owner: PreferenceOwner, patch: PreferencesPatch): Promise<Preferences> {
+  const scope = scoped(db, owner.organizationId);
+  const { personal, practice } = split(patch);
+  const [personalRows, practiceRows] = await scope.db.batch([
+    Object.keys(personal).length > 0 ? upsertPersonal(scope.db, owner.userId, personal) : readPersonal(scope.db, owner.userId),
+    Object.keys(practice).length > 0 ? upsertPractice(scope, owner.userId, practice) : readPractice(scope, owner.userId),
+  ]);
+  return merged(personalRows, practiceRows);
 }
