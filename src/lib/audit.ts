@@ -51,7 +51,7 @@ export interface AuditEntry {
   metadata?: Record<string, string | number | boolean | null>;
 }
 
-export function auditOrigin(c: Context<AppEnv>): AuditOrigin {
+export function auditOrigin(c: Pick<Context<AppEnv>, "req" | "get">): AuditOrigin {
   return {
     ip: c.req.header("CF-Connecting-IP") ?? null,
     userAgent: c.req.header("User-Agent")?.slice(0, 256) ?? null,

@@ -14,6 +14,8 @@ export interface ProblemInit {
   detail?: string;
   headers?: Record<string, string>;
   errors?: FieldError[];
+  /** RFC 9457 extension members, written beside the standard ones (e.g. `organizations` to choose from). */
+  extensions?: Record<string, unknown>;
 }
 
 export class ProblemError extends Error {
@@ -23,6 +25,7 @@ export class ProblemError extends Error {
   readonly detail: string | undefined;
   readonly headers: Record<string, string>;
   readonly errors: FieldError[] | undefined;
+  readonly extensions: Record<string, unknown>;
 
   constructor(init: ProblemInit) {
     super(init.detail ?? init.title);
@@ -33,6 +36,7 @@ export class ProblemError extends Error {
     this.detail = init.detail;
     this.headers = init.headers ?? {};
     this.errors = init.errors;
+    this.extensions = init.extensions ?? {};
   }
 }
 
@@ -82,13 +86,14 @@ export function TooManyRequests(retryAfterSeconds: number): ProblemError {
   });
 }
 
-export function ServiceUnavailable(detail: string, retryAfterSeconds = 5): ProblemError {
+export function ServiceUnavailable(detail: string, retryAfterSeconds = 5, extensions?: Record<string, unknown>): ProblemError {
   return new ProblemError({
     status: 503,
     slug: "service-unavailable",
     title: "Service unavailable",
     detail,
     headers: { "Retry-After": String(retryAfterSeconds) },
+    ...(extensions ? { extensions } : {}),
   });
 }
 

@@ -17,5 +17,18 @@ export const MEMBER_OR_API_KEY: Record<string, string[]>[] = [{ bearer: [] }, { 
 /** Routes about a person (their profile, MFA, sessions, key management): bearer tokens only. */
 export const MEMBER_ONLY: Record<string, string[]>[] = [{ bearer: [] }];
 
-/** Problem statuses every protected route can answer, before its own. */
-export const PROTECTED_PROBLEMS = [401, 403, 429, 500, 503] as const;
+/** Routes anyone may call: declared as an explicit empty requirement (no credentials needed). */
+export const PUBLIC: Record<string, string[]>[] = [{}];
+
+/** The document's tags: every operation carries exactly one. */
+export const TAGS = [
+  { name: "Auth", description: "Sign-up, sign-in, token refresh, sign-out, password and email flows" },
+  { name: "MFA", description: "TOTP enrolment and recovery codes for the signed-in member" },
+  { name: "Me", description: "The signed-in member: profile, organizations and notification preferences" },
+  { name: "Organization", description: "The caller's organization: name, timezone and locale" },
+  { name: "Members", description: "Members of the organization, their roles, and invitations" },
+  { name: "API keys", description: "Scoped keys for integrations, managed by signed-in members" },
+  { name: "Platform", description: "Liveness, readiness and the public keys that verify access tokens" },
+] as const;
+
+export type ApiTag = (typeof TAGS)[number]["name"];

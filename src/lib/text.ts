@@ -21,9 +21,26 @@ function isClean(value: string, allowLineBreaks: boolean): boolean {
   return true;
 }
 
-/** A single-line string: no control characters, no lone surrogates. */
-export const text = () => z.string().refine((value) => isClean(value, false), "must not contain control characters or invalid Unicode");
+/** Default upper bounds: every string in the document is bounded (resource exhaustion, OWASP API4). */
+export const TEXT_MAX_LENGTH = 1000;
+export const LONG_TEXT_MAX_LENGTH = 10_000;
+
+/** A single-line string: no control characters, no lone surrogates; `maxLength` unless a tighter `.max()` follows. */
+export const text = (maxLength = TEXT_MAX_LENGTH) =>
+  z
+    .string()
+    .max(maxLength)
+    .refine((value) => isClean(value, false), "must not contain control characters or invalid Unicode");
 
 /** Multi-line text (notes, descriptions): tab and newlines allowed, other control characters not. */
-export const longText = () =>
-  z.string().refine((value) => isClean(value, true), "must not contain control characters other than tab and newline, or invalid Unicode");
+export const longText = (maxLength = LONG_TEXT_MAX_LENGTH) =>
+  z
+    .string()
+    .max(maxLength)
+    .refine((value) => isClean(value, true), "must not contain control characters other than tab and newline, or invalid Unicode");
+
+/** A UUID (36 characters), as ids are. */
+export const uuid = () => z.uuid().max(36);
+
+/** An ISO 8601 timestamp as the API writes them (`2026-01-31T09:30:00.000Z`). */
+export const timestamp = () => z.iso.datetime({ offset: true }).max(40);

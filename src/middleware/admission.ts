@@ -1,11 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "#src/env.ts";
 import { ServiceUnavailable, TooManyRequests, Unauthorized } from "#src/lib/errors.ts";
+import { rateLimitPolicyOf } from "#src/lib/route.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 import type { Admission, AdmissionRequest, RateLimitDecision, RateLimitPolicy } from "#src/platform/ports.ts";
 
 const WINDOW_SECONDS = 60;
-const AUTH_PATHS = /^\/api\/v1\/(auth\/|invitations\/accept$)/;
 
 export function clientIp(c: Context<AppEnv>): string {
   return c.req.header("CF-Connecting-IP") ?? "unknown";
@@ -26,7 +26,7 @@ function setRateLimitHeaders(headers: Headers, policy: RateLimitPolicy, decision
 /**
  * Rate limits every API request in one Durable Object call: per user, per API key, or per IP
  * before sign-in; the same call checks that the caller's access token has not been revoked.
- * Auth routes (login, signup, reset, MFA, invitations) always also pay the stricter per-IP
+ * Auth routes (declared `rateLimit: "auth"`: login, signup, reset, MFA, invitations) also pay the stricter per-IP
  * policy, credentials or not, so a valid token cannot buy an attacker a looser limit there.
  * Headers follow the IETF RateLimit draft and describe the tightest policy applied.
  */
@@ -39,7 +39,7 @@ export function admission(): MiddlewareHandler<AppEnv> {
     const admit = (subject: string, policy: RateLimitPolicy, session?: AdmissionRequest["session"]) =>
       checks.push(limiter.admit(subject, policy, session).then((admitted) => ({ policy, admitted })));
 
-    if (AUTH_PATHS.test(c.req.path)) {
+    if (rateLimitPolicyOf(c.req.method, c.req.path) === "auth") {
       admit(`ip:${clientIp(c)}`, { name: "auth", limit: config.RATE_LIMIT_AUTH_PER_MINUTE, windowSeconds: WINDOW_SECONDS });
     }
     if (auth?.kind === "user") {

@@ -84,24 +84,42 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** A signed-in member (a bearer access token), as opposed to an API key. */
+export type SignedInMember = AuthContext & { kind: "user"; userId: string; role: Role };
+
+/** What a route's guard leaves in `c.var.auth`: any caller, or only a signed-in member. */
+export type CallerEnv = { Variables: { auth: AuthContext } };
+export type MemberEnv = { Variables: { auth: SignedInMember } };
+
 /** The caller, or 401. */
 export function requireAuth(auth: AuthContext | undefined): AuthContext {
   if (!auth) throw Unauthorized("Sign in: send a bearer access token or an X-API-Key.");
   return auth;
 }
 
-/** Route guard: the caller's role (or key's scopes) must grant `permission`. */
+/** The signed-in member (not an API key), or 401/403. */
+export function memberOf(auth: AuthContext | undefined): SignedInMember {
+  const caller = requireAuth(auth);
+  if (caller.kind !== "user" || !caller.userId || !caller.role) throw Forbidden("This needs a signed-in member.");
+  return caller as SignedInMember;
+}
+
+function checkPermission(auth: AuthContext, permission: Permission | undefined): void {
+  if (permission && !auth.permissions.has(permission)) throw Forbidden(`This needs the "${permission}" permission.`);
+}
+
+/** Route guard: the caller's role (or key's scopes) must grant `permission`. `defineRoute` applies it. */
 export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const auth = requireAuth(c.get("auth"));
-    if (!auth.permissions.has(permission)) throw Forbidden(`This needs the "${permission}" permission.`);
+    checkPermission(requireAuth(c.get("auth")), permission);
     await next();
   };
 }
 
-/** The signed-in member (not an API key), for routes about the caller themself. */
-export function memberOf(auth: AuthContext | undefined): AuthContext & { userId: string; role: Role } {
-  const caller = requireAuth(auth);
-  if (caller.kind !== "user" || !caller.userId || !caller.role) throw Forbidden("This needs a signed-in member.");
-  return caller as AuthContext & { userId: string; role: Role };
+/** Route guard for routes about the caller themself: a signed-in member (never an API key) holding `permission`. */
+export function requireMember(permission?: Permission): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    checkPermission(memberOf(c.get("auth")), permission);
+    await next();
+  };
 }

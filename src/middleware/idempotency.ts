@@ -20,6 +20,7 @@ const REPLAYED_HEADERS = ["content-type", "cache-control", "location"];
 export const IdempotencyKeyHeader = z.object({
   "Idempotency-Key": z
     .string()
+    .max(255)
     .regex(KEY_FORMAT)
     .optional()
     .openapi({

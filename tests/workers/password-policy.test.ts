@@ -196,6 +196,13 @@ describe("the password policy where a password is set", () => {
   const PWNED_ON = { PWNED_PASSWORDS_CHECK: "on" };
   const breached = "lantern harbour quietly 9";
 
+  const signup = (password: string) =>
+    apiWithEnv(
+      PWNED_ON,
+      "/api/v1/auth/signup",
+      jsonBody({ organizationName: "Pwned Signup Clinic", name: "Flo", email: uniqueEmail("pwned"), password }, { "CF-Connecting-IP": uniqueIp() }),
+    );
+
   const changePassword = (headers: Record<string, string>, newPassword: string, overrides: Record<string, unknown> = PWNED_ON) =>
     apiWithEnv(overrides, "/api/v1/auth/password/change", jsonBody({ currentPassword: PASSWORD, newPassword }, { ...headers, "CF-Connecting-IP": uniqueIp() }));
 
@@ -247,6 +254,20 @@ describe("the password policy where a password is set", () => {
     const { pwned } = intercept(async () => new Response(await rangeListing(breached, 3)));
     expect((await changePassword(members.staff.headers, breached, {})).status).toBe(200);
     expect(pwned).toHaveLength(0);
+  });
+
+  it("checks the password of a sign-up", async () => {
+    const listing = await rangeListing(breached, 3);
+    const { pwned } = intercept(async () => new Response(listing));
+    const refused = await signup(breached);
+    expect(refused.status).toBe(422);
+    expect((await problemOf(refused)).errors).toEqual([{ path: "body.password", message: "is too common: it appears in a list of breached passwords" }]);
+    expect(pwned).toHaveLength(1);
+    const derived = await signup("football1987");
+    expect(derived.status).toBe(422);
+    expect((await problemOf(derived)).errors).toEqual([
+      { path: "body.password", message: "is too common: it is a common word or pattern with digits or symbols added" },
+    ]);
   });
 
   it("checks the new password of a reset", async () => {

@@ -1,8 +1,7 @@
-import type { Context } from "hono";
 import type { Database } from "#src/db/client.ts";
 import type { Config } from "#src/env.ts";
 import { type AuditOrigin, auditOrigin } from "#src/lib/audit.ts";
-import type { AppEnv } from "#src/lib/types.ts";
+import type { RequestContext } from "#src/lib/route.ts";
 import type { Mailer } from "#src/platform/mailer.ts";
 import type { RateLimiter } from "#src/platform/ports.ts";
 
@@ -17,7 +16,7 @@ export interface AuthDeps {
   defer(work: Promise<unknown>): void;
 }
 
-export function authDeps(c: Context<AppEnv>): AuthDeps {
+export function authDeps(c: RequestContext): AuthDeps {
   return {
     db: c.get("db"),
     config: c.get("config"),

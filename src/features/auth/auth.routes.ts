@@ -1,24 +1,32 @@
-import { text } from "#src/lib/text.ts";
-import { createRoute, z } from "@hono/zod-openapi";
-import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
+import { z } from "@hono/zod-openapi";
 import { ROLES } from "#src/db/schema/identity.ts";
-import { requirePermission } from "#src/middleware/auth.ts";
-import { IdempotencyKeyHeader, idempotent } from "#src/middleware/idempotency.ts";
-import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemResponses } from "#src/lib/problem.ts";
-import { MEMBER_ONLY, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
+import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
+import { jsonBody, jsonResponse } from "#src/lib/openapi.ts";
+import { ProblemSchema, problemResponseSpec } from "#src/lib/problem.ts";
+import { defineRoute } from "#src/lib/route.ts";
+import { text, uuid } from "#src/lib/text.ts";
 
-const tags = ["Auth"];
+const tags: ["Auth"] = ["Auth"];
 const Email = text().trim().email().max(254);
 const Password = text().min(1).max(1024);
 const OpaqueToken = text().min(16).max(256);
 
+/** What the 409 of a sign-in that needs an organization looks like. */
+export const ORGANIZATION_CHOICE_EXAMPLE = {
+  detail: "You belong to several organizations: send organizationId.",
+  instance: "/api/v1/auth/mfa/verify",
+  organizations: [
+    { id: "0193a5c2-7d1e-7b3a-9f00-2c4d6e8f0a1b", name: "Riverside Practice" },
+    { id: "0193a5c2-9e4f-7c2d-8a11-3d5e7f9a1b2c", name: "Hillview Clinic" },
+  ],
+};
 
 export const UserSchema = z
-  .object({ id: text().uuid(), email: text(), name: text(), emailVerified: z.boolean(), mfaEnabled: z.boolean() })
+  .object({ id: uuid(), email: z.email().max(254), name: text(200), emailVerified: z.boolean(), mfaEnabled: z.boolean() })
   .openapi("User");
 
 export const OrganizationSummarySchema = z
-  .object({ id: text().uuid(), name: text(), slug: text(), timezone: text() })
+  .object({ id: uuid(), name: text(200), slug: text(63), timezone: text(64) })
   .openapi("OrganizationSummary");
 
 const SignupBody = z
@@ -26,6 +34,7 @@ const SignupBody = z
     organizationName: text().trim().min(1).max(200),
     organizationSlug: z
       .string()
+      .max(63)
       .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lower-case letters, digits and dashes, 2 to 63 characters")
       .optional(),
     name: text().trim().min(1).max(200),
@@ -37,20 +46,19 @@ const SignupBody = z
 
 export const SignupAcceptedSchema = z.object({ message: text() }).openapi("SignupAccepted");
 
-export const signup = createRoute({
+export const signup = defineRoute({
   method: "post",
   path: "/auth/signup",
+  operationId: "signup",
   tags,
   summary: "Start a sign-up: mails a confirmation link; the same 202 whether or not the email is registered",
   description:
     "Verify-first: nothing is created until the mailed link is confirmed at POST /auth/signup/confirm. " +
     "A registered address gets a mail saying someone tried to sign up with it, and how to sign in or reset the password instead.",
-  middleware: [idempotent()] as const,
-  request: { headers: IdempotencyKeyHeader, body: jsonBody(SignupBody) },
-  responses: {
-    202: jsonResponse("Accepted: a mail is on its way", SignupAcceptedSchema),
-    ...problemResponses(400, 409, 413, 415, 422, 429, 500, 503),
-  },
+  create: true,
+  rateLimit: "auth",
+  request: { body: jsonBody(SignupBody) },
+  responses: { 202: jsonResponse("Accepted: a mail is on its way", SignupAcceptedSchema) },
 });
 
 const SignupConfirmBody = z
@@ -58,13 +66,16 @@ const SignupConfirmBody = z
   .strict()
   .openapi("SignupConfirmRequest");
 
-export const signupConfirm = createRoute({
+export const signupConfirm = defineRoute({
   method: "post",
   path: "/auth/signup/confirm",
+  operationId: "confirmSignup",
   tags,
   summary: "Confirm a sign-up with the mailed token: creates the organization and its owner, and signs in",
-  middleware: [idempotent()] as const,
-  request: { headers: IdempotencyKeyHeader, body: jsonBody(SignupConfirmBody) },
+  description: "409 when the sign-up was already confirmed or the organization slug was taken meanwhile.",
+  create: true,
+  rateLimit: "auth",
+  request: { body: jsonBody(SignupConfirmBody) },
   responses: {
     201: jsonResponse(
       "Signed up and signed in",
@@ -72,7 +83,6 @@ export const signupConfirm = createRoute({
         .object({ user: UserSchema, organization: OrganizationSummarySchema, tokens: TokenPairSchema })
         .openapi("SignupResult"),
     ),
-    ...problemResponses(400, 409, 413, 415, 422, 429, 500, 503),
   },
 });
 
@@ -80,7 +90,7 @@ export const signupConfirm = createRoute({
 export const SessionSchema = z.object({ tokens: TokenPairSchema }).openapi("Session");
 
 const LoginBody = z
-  .object({ email: Email, password: Password, organizationId: text().uuid().optional() })
+  .object({ email: Email, password: Password, organizationId: uuid().optional() })
   .strict()
   .openapi("LoginRequest");
 
@@ -95,110 +105,114 @@ export const LoginResultSchema = z
   .openapi("LoginResult");
 
 export const OrganizationChoiceSchema = ProblemSchema.and(
-  z.object({ organizations: z.array(z.object({ id: text().uuid(), name: text() })) }),
+  z.object({ organizations: z.array(z.object({ id: uuid(), name: text(200) })).max(1000) }),
 ).openapi("OrganizationChoiceRequired");
 
-export const login = createRoute({
+export const login = defineRoute({
   method: "post",
   path: "/auth/login",
+  operationId: "login",
   tags,
   summary: "Sign in with email and password; locks the account for 15 minutes after 5 failures",
+  description: "Answers the token pair, or an MFA token for POST /auth/mfa/verify. A member of several organizations sends organizationId (see the 409).",
+  rateLimit: "auth",
   request: { body: jsonBody(LoginBody) },
   responses: {
     200: jsonResponse("Signed in, or the MFA step is required", LoginResultSchema),
-    409: {
+    409: problemResponseSpec(409, {
       description: "Member of several organizations: send organizationId",
-      content: { [PROBLEM_CONTENT_TYPE]: { schema: OrganizationChoiceSchema } },
-    },
-    ...problemResponses(400, 401, 403, 422, 429, 500, 503),
+      schema: OrganizationChoiceSchema,
+      example: { ...ORGANIZATION_CHOICE_EXAMPLE, instance: "/api/v1/auth/login" },
+    }),
   },
 });
 
 const RefreshBody = z.object({ refreshToken: OpaqueToken }).strict().openapi("RefreshRequest");
 
-export const refresh = createRoute({
+export const refresh = defineRoute({
   method: "post",
   path: "/auth/refresh",
+  operationId: "refreshTokens",
   tags,
   summary: "Rotate a refresh token; presenting a used one revokes its whole family",
+  description: "Each refresh token works once; the answer carries the next pair.",
+  rateLimit: "auth",
   request: { body: jsonBody(RefreshBody) },
-  responses: {
-    200: jsonResponse("A new token pair", SessionSchema),
-    ...problemResponses(400, 401, 422, 429, 500, 503),
-  },
+  responses: { 200: jsonResponse("A new token pair", SessionSchema) },
 });
 
-export const logout = createRoute({
+export const logout = defineRoute({
   method: "post",
   path: "/auth/logout",
+  operationId: "logout",
   tags,
   summary: "Revoke the refresh-token family of this session",
-  middleware: [requirePermission("profile:self")] as const,
-  security: MEMBER_ONLY,
+  description: "The access token stays valid until it expires (at most 15 minutes); use logout-all to end those too.",
+  permission: "profile:self",
+  membersOnly: true,
+  rateLimit: "auth",
   request: { body: jsonBody(RefreshBody) },
-  responses: {
-    204: { description: "Signed out" },
-    ...problemResponses(400, 401, 403, 422, 429, 500, 503),
-  },
+  responses: { 204: { description: "Signed out" } },
 });
 
-export const logoutAll = createRoute({
+export const logoutAll = defineRoute({
   method: "post",
   path: "/auth/logout-all",
+  operationId: "logoutAll",
   tags,
   summary: "Revoke every refresh token and every access token of the caller",
-  middleware: [requirePermission("profile:self")] as const,
-  security: MEMBER_ONLY,
-  responses: {
-    204: { description: "Signed out everywhere" },
-    ...problemResponses(401, 403, 429, 500, 503),
-  },
+  description: "Every session of the member ends at once, this one included.",
+  permission: "profile:self",
+  membersOnly: true,
+  rateLimit: "auth",
+  responses: { 204: { description: "Signed out everywhere" } },
 });
 
-const SwitchBody = z.object({ organizationId: text().uuid() }).strict().openapi("SwitchOrganizationRequest");
+const SwitchBody = z.object({ organizationId: uuid() }).strict().openapi("SwitchOrganizationRequest");
 
-export const switchOrganization = createRoute({
+export const switchOrganization = defineRoute({
   method: "post",
   path: "/auth/switch",
+  operationId: "switchOrganization",
   tags,
   summary: "A token pair for another organization the caller belongs to",
-  middleware: [requirePermission("profile:self")] as const,
-  security: MEMBER_ONLY,
+  description: "404 when the caller is not a member of that organization.",
+  permission: "profile:self",
+  membersOnly: true,
+  rateLimit: "auth",
+  problems: [404],
   request: { body: jsonBody(SwitchBody) },
-  responses: {
-    200: jsonResponse("Signed in to the organization", SessionSchema),
-    ...problemResponses(400, 401, 403, 404, 422, 429, 500, 503),
-  },
+  responses: { 200: jsonResponse("Signed in to the organization", SessionSchema) },
 });
 
 const ForgotBody = z.object({ email: Email }).strict().openapi("ForgotPasswordRequest");
 
 export const AcceptedSchema = z.object({ message: text() }).openapi("Accepted");
 
-export const forgotPassword = createRoute({
+export const forgotPassword = defineRoute({
   method: "post",
   path: "/auth/password/forgot",
+  operationId: "forgotPassword",
   tags,
   summary: "Mail a password-reset link; answers the same whether or not the email is known",
+  description: "The link is valid for an hour and single use.",
+  rateLimit: "auth",
   request: { body: jsonBody(ForgotBody) },
-  responses: {
-    202: jsonResponse("Accepted", AcceptedSchema),
-    ...problemResponses(400, 422, 429, 500, 503),
-  },
+  responses: { 202: jsonResponse("Accepted", AcceptedSchema) },
 });
 
 const ResetBody = z.object({ token: OpaqueToken, password: Password }).strict().openapi("ResetPasswordRequest");
 
-export const resetPassword = createRoute({
+export const resetPassword = defineRoute({
   method: "post",
   path: "/auth/password/reset",
+  operationId: "resetPassword",
   tags,
   summary: "Set a new password with a reset token (single use, spends the others); signs out every session",
+  description: "400 when the link is invalid, expired or already used.",
+  rateLimit: "auth",
   request: { body: jsonBody(ResetBody) },
-  responses: {
-    204: { description: "Password changed" },
-    ...problemResponses(400, 422, 429, 500, 503),
-  },
+  responses: { 204: { description: "Password changed" } },
 });
 
 const ChangeBody = z
@@ -206,18 +220,19 @@ const ChangeBody = z
   .strict()
   .openapi("ChangePasswordRequest");
 
-export const changePassword = createRoute({
+export const changePassword = defineRoute({
   method: "post",
   path: "/auth/password/change",
+  operationId: "changePassword",
   tags,
   summary: "Change the password (shares the login lockout); other sessions and reset links end, this one gets fresh tokens",
-  middleware: [requirePermission("profile:self")] as const,
-  security: MEMBER_ONLY,
+  description: "401 when the current password is wrong.",
+  permission: "profile:self",
+  membersOnly: true,
+  rateLimit: "auth",
+  problems: [404],
   request: { body: jsonBody(ChangeBody) },
-  responses: {
-    200: jsonResponse("Password changed; a new token pair", SessionSchema),
-    ...problemResponses(400, 401, 403, 422, 429, 500, 503),
-  },
+  responses: { 200: jsonResponse("Password changed; a new token pair", SessionSchema) },
 });
 
 export const RoleSchema = z.enum(ROLES);

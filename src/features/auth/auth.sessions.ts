@@ -22,7 +22,7 @@ export const TokenPairSchema = z
     accessToken: text().openapi({ description: "ES256 JWT for the Authorization header" }),
     refreshToken: text().openapi({ description: "Opaque, single use: rotated by POST /auth/refresh" }),
     tokenType: z.literal("Bearer"),
-    expiresIn: z.number().int().openapi({ description: "Seconds until the access token expires" }),
+    expiresIn: z.number().int().min(1).max(86_400).openapi({ format: "int32", description: "Seconds until the access token expires" }),
     organizationId: text().uuid(),
     role: z.enum(ROLES),
   })

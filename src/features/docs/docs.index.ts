@@ -1,5 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { docsPage } from "#src/features/docs/docs.page.ts";
+import { TAGS } from "#src/lib/openapi.ts";
+import { RESPONSE_HEADERS } from "#src/lib/problem.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
@@ -14,7 +16,8 @@ export function registerDocs(app: OpenAPIHono<AppEnv>): void {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "A 15-minute access token from POST /api/v1/auth/login.",
+    description:
+      "A 15-minute access token from POST /api/v1/auth/login: an ES256-signed JWT, issued and verified as RFC8725 (JWT best current practices) asks: one pinned algorithm, never `none`, issuer, audience and expiry checked, keys published at /.well-known/jwks.json.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "apiKey",
@@ -23,6 +26,8 @@ export function registerDocs(app: OpenAPIHono<AppEnv>): void {
     description: "A scoped integration key (tend_…) from POST /api/v1/api-keys.",
   });
 
+  for (const [name, header] of Object.entries(RESPONSE_HEADERS)) app.openAPIRegistry.registerComponent("headers", name, header);
+
   app.doc31(OPENAPI_PATH, (c) => ({
     openapi: "3.1.0",
     info: {
@@ -30,8 +35,17 @@ export function registerDocs(app: OpenAPIHono<AppEnv>): void {
       version: API_VERSION,
       description:
         "The API behind care practices. Errors are RFC 9457 problem+json; every response carries X-Request-ID and Server-Timing.",
+      contact: { name: "Tend API support", email: "api@tend.care", url: "https://tend.care/support" },
     },
-    servers: [{ url: new URL(c.req.url).origin, description: "This deployment" }],
+    // Only an https origin is written out; over plain http (local development) the server is relative.
+    servers: [
+      {
+        url: new URL(c.req.url).protocol === "https:" ? new URL(c.req.url).origin : "/",
+        description: "This deployment (production, staging or local: the server that served this document)",
+        "x-internal": false,
+      },
+    ],
+    tags: [...TAGS],
   }));
 
   app.get("/docs", async (c) => {

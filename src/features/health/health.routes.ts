@@ -1,13 +1,14 @@
-import { text } from "#src/lib/text.ts";
-import { createRoute, z } from "@hono/zod-openapi";
-import { PROBLEM_CONTENT_TYPE, ProblemSchema, problemResponses } from "#src/lib/problem.ts";
+import { z } from "@hono/zod-openapi";
 import { jsonResponse } from "#src/lib/openapi.ts";
+import { ProblemSchema, problemResponseSpec } from "#src/lib/problem.ts";
+import { defineRoute } from "#src/lib/route.ts";
+import { text } from "#src/lib/text.ts";
 
 const CheckSchema = z
   .object({
     status: z.enum(["ok", "fail"]),
-    latencyMs: z.number(),
-    error: text().optional().openapi({ description: "What failed, without internals" }),
+    latencyMs: z.number().min(0).openapi({ format: "double" }),
+    error: text(100).optional().openapi({ description: "What failed, without internals" }),
   })
   .openapi("DependencyCheck");
 
@@ -15,39 +16,57 @@ const ChecksSchema = z.object({
   database: CheckSchema,
   kv: CheckSchema,
   durableObjects: CheckSchema,
+  /** The jobs queues' producers: reachable (their metrics answer), no job sent. */
+  queue: CheckSchema,
 });
 
 export const LiveSchema = z.object({ status: z.literal("ok") }).openapi("Liveness");
 
 export const ReadySchema = z
-  .object({ status: z.literal("ok"), platform: text(), checks: ChecksSchema })
+  .object({ status: z.literal("ok"), platform: text(40), checks: ChecksSchema })
   .openapi("Readiness");
 
 export const NotReadySchema = ProblemSchema.and(z.object({ checks: ChecksSchema })).openapi("NotReady");
 
-export const live = createRoute({
+const tags: ["Platform"] = ["Platform"];
+
+export const live = defineRoute({
   method: "get",
   path: "/health",
-  tags: ["Platform"],
+  operationId: "getLiveness",
+  tags,
   summary: "Liveness: the Worker answers; touches no dependency",
-  responses: {
-    200: jsonResponse("Alive", LiveSchema),
-    ...problemResponses(500),
-  },
+  description: "For load balancers and uptime checks: answers 200 while the Worker runs, whatever its dependencies do.",
+  rateLimit: "none",
+  responses: { 200: jsonResponse("Alive", LiveSchema) },
 });
 
-export const ready = createRoute({
+const notReadyExample = {
+  detail: "Not ready: database.",
+  instance: "/ready",
+  checks: {
+    database: { status: "fail", latencyMs: 2001, error: "timed out" },
+    kv: { status: "ok", latencyMs: 3 },
+    durableObjects: { status: "ok", latencyMs: 5 },
+    queue: { status: "ok", latencyMs: 2 },
+  },
+};
+
+export const ready = defineRoute({
   method: "get",
   path: "/ready",
-  tags: ["Platform"],
-  summary: "Readiness: database, KV and Durable Objects, each with its latency",
+  operationId: "getReadiness",
+  tags,
+  summary: "Readiness: database, KV, Durable Objects and queues, each with its latency",
+  description: "Checks every dependency within two seconds; a failing one answers 503 naming it, with Retry-After.",
+  rateLimit: "none",
   responses: {
     200: jsonResponse("Every dependency answers", ReadySchema),
-    503: {
+    503: problemResponseSpec(503, {
+      rateLimited: false,
       description: "A dependency is down; retry after Retry-After seconds",
-      headers: { "Retry-After": { schema: { type: "integer" } } },
-      content: { [PROBLEM_CONTENT_TYPE]: { schema: NotReadySchema } },
-    },
-    ...problemResponses(500),
+      schema: NotReadySchema,
+      example: notReadyExample,
+    }),
   },
 });

@@ -1,10 +1,8 @@
-import { text } from "#src/lib/text.ts";
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { RoleSchema } from "#src/features/members/members.routes.ts";
-import { MEMBER_OR_API_KEY, PROTECTED_PROBLEMS, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
-import { problemResponses } from "#src/lib/problem.ts";
-import { requirePermission } from "#src/middleware/auth.ts";
-import { IdempotencyKeyHeader, idempotent } from "#src/middleware/idempotency.ts";
+import { jsonBody, jsonResponse } from "#src/lib/openapi.ts";
+import { defineRoute } from "#src/lib/route.ts";
+import { text, timestamp, uuid } from "#src/lib/text.ts";
 
 export const InvitationCreateSchema = z
   .object({ email: z.email().max(254), role: RoleSchema })
@@ -12,12 +10,12 @@ export const InvitationCreateSchema = z
   .openapi("InvitationCreate");
 
 export const InvitationSchema = z
-  .object({ id: z.uuid(), email: text(), role: RoleSchema, expiresAt: text() })
+  .object({ id: uuid(), email: z.email().max(254), role: RoleSchema, expiresAt: timestamp() })
   .openapi("Invitation");
 
 export const InvitationAcceptSchema = z
   .object({
-    token: text().min(1).max(200),
+    token: text().min(1).max(200).openapi({ description: "From the invitation email" }),
     name: text().trim().min(1).max(200).optional(),
     password: text().min(1).max(1024).optional(),
   })
@@ -25,38 +23,34 @@ export const InvitationAcceptSchema = z
   .openapi("InvitationAccept");
 
 export const AcceptedSchema = z
-  .object({ organizationId: z.uuid(), userId: z.uuid(), role: RoleSchema })
+  .object({ organizationId: uuid(), userId: uuid(), role: RoleSchema })
   .openapi("InvitationAccepted");
 
-export const create = createRoute({
+const tags: ["Members"] = ["Members"];
+
+export const create = defineRoute({
   method: "post",
   path: "/invitations",
-  tags: ["Members"],
+  operationId: "createInvitation",
+  tags,
   summary: "Invite someone by email to join with a role",
-  middleware: [requirePermission("invitations:write"), idempotent()] as const,
-  security: MEMBER_OR_API_KEY,
-  request: {
-    headers: IdempotencyKeyHeader,
-    body: jsonBody(InvitationCreateSchema),
-  },
-  responses: {
-    201: jsonResponse("Invitation sent", InvitationSchema),
-    ...problemResponses(...PROTECTED_PROBLEMS, 400, 409, 413, 415, 422),
-  },
+  description: "Mails a single-use link valid for a week. Only an owner may invite an owner.",
+  permission: "invitations:write",
+  create: true,
+  request: { body: jsonBody(InvitationCreateSchema) },
+  responses: { 201: jsonResponse("Invitation sent", InvitationSchema) },
 });
 
-export const accept = createRoute({
+export const accept = defineRoute({
   method: "post",
   path: "/invitations/accept",
-  tags: ["Members"],
+  operationId: "acceptInvitation",
+  tags,
   summary: "Accept an invitation: creates the account, or links an existing one with its password",
-  middleware: [idempotent()] as const,
-  request: {
-    headers: IdempotencyKeyHeader,
-    body: jsonBody(InvitationAcceptSchema),
-  },
-  responses: {
-    201: jsonResponse("Now a member", AcceptedSchema),
-    ...problemResponses(400, 401, 404, 409, 410, 413, 415, 422, 429, 500, 503),
-  },
+  description: "A new person sends name and password; someone with an account sends that account's password.",
+  create: true,
+  rateLimit: "auth",
+  problems: [404, 410],
+  request: { body: jsonBody(InvitationAcceptSchema) },
+  responses: { 201: jsonResponse("Now a member", AcceptedSchema) },
 });

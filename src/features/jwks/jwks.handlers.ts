@@ -1,8 +1,8 @@
 import type * as routes from "#src/features/jwks/jwks.routes.ts";
 import { publicJwks } from "#src/lib/tokens.ts";
-import type { AppRouteHandler } from "#src/lib/types.ts";
+import type { AppHandler } from "#src/lib/route.ts";
 
-export const getJwks: AppRouteHandler<typeof routes.getJwks> = async (c) => {
+export const getJwks: AppHandler<typeof routes.getJwks> = async (c) => {
   const keys = (await publicJwks(c.get("config"))).map((key) => ({
     kty: key.kty,
     crv: key.crv,

@@ -1,19 +1,18 @@
-import { text } from "#src/lib/text.ts";
-import { createRoute, z } from "@hono/zod-openapi";
-import { MEMBER_OR_API_KEY, PROTECTED_PROBLEMS, jsonBody, jsonResponse } from "#src/lib/openapi.ts";
+import { z } from "@hono/zod-openapi";
+import { jsonBody, jsonResponse } from "#src/lib/openapi.ts";
+import { defineRoute } from "#src/lib/route.ts";
+import { text, timestamp, uuid } from "#src/lib/text.ts";
 import { TimeZoneSchema } from "#src/lib/timezone.ts";
-import { problemResponses } from "#src/lib/problem.ts";
-import { requirePermission } from "#src/middleware/auth.ts";
 
 export const OrganizationSchema = z
   .object({
-    id: z.uuid(),
-    name: text(),
-    slug: text(),
-    timezone: text(),
-    locale: text(),
-    createdAt: text(),
-    updatedAt: text(),
+    id: uuid(),
+    name: text(200),
+    slug: text(63),
+    timezone: text(64).openapi({ example: "Europe/London" }),
+    locale: text(35).openapi({ example: "en-GB" }),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
   })
   .openapi("Organization");
 
@@ -31,23 +30,29 @@ export const OrganizationPatchSchema = z
   .refine((patch) => Object.keys(patch).length > 0, "send at least one field")
   .openapi("OrganizationPatch");
 
-export const getOne = createRoute({
+const tags: ["Organization"] = ["Organization"];
+
+export const getOne = defineRoute({
   method: "get",
   path: "/organization",
-  tags: ["Organization"],
+  operationId: "getOrganization",
+  tags,
   summary: "The caller's organization",
-  middleware: [requirePermission("organization:read")] as const,
-  security: MEMBER_OR_API_KEY,
-  responses: { 200: jsonResponse("The organization", OrganizationSchema), ...problemResponses(...PROTECTED_PROBLEMS, 404) },
+  description: "The organization the access token or API key belongs to.",
+  permission: "organization:read",
+  problems: [404],
+  responses: { 200: jsonResponse("The organization", OrganizationSchema) },
 });
 
-export const patch = createRoute({
+export const patch = defineRoute({
   method: "patch",
   path: "/organization",
-  tags: ["Organization"],
+  operationId: "updateOrganization",
+  tags,
   summary: "Rename the organization or change its timezone or locale",
-  middleware: [requirePermission("organization:write")] as const,
-  security: MEMBER_OR_API_KEY,
+  description: "Send at least one field; the others keep their values.",
+  permission: "organization:write",
+  problems: [404],
   request: { body: jsonBody(OrganizationPatchSchema) },
-  responses: { 200: jsonResponse("The updated organization", OrganizationSchema), ...problemResponses(...PROTECTED_PROBLEMS, 400, 404, 413, 415, 422) },
+  responses: { 200: jsonResponse("The updated organization", OrganizationSchema) },
 });

@@ -1,14 +1,8 @@
 import type * as routes from "#src/features/preferences/preferences.routes.ts";
 import { getPreferences, patchPreferences } from "#src/features/preferences/preferences.service.ts";
-import type { AppRouteHandler } from "#src/lib/types.ts";
-import { memberOf } from "#src/middleware/auth.ts";
+import type { AppHandler } from "#src/lib/route.ts";
 
-export const getOne: AppRouteHandler<typeof routes.getOne> = async (c) => {
-  const member = memberOf(c.get("auth"));
-  return c.json(await getPreferences(c.get("db"), member), 200);
-};
+export const getOne: AppHandler<typeof routes.getOne> = async (c) => c.json(await getPreferences(c.get("db"), c.var.auth), 200);
 
-export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
-  const member = memberOf(c.get("auth"));
-  return c.json(await patchPreferences(c.get("db"), member, c.req.valid("json")), 200);
-};
+export const patch: AppHandler<typeof routes.patch> = async (c) =>
+  c.json(await patchPreferences(c.get("db"), c.var.auth, c.req.valid("json")), 200);

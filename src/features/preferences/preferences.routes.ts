@@ -1,12 +1,12 @@
+import { z } from "@hono/zod-openapi";
+import { jsonBody, jsonResponse } from "#src/lib/openapi.ts";
+import { defineRoute } from "#src/lib/route.ts";
 import { text } from "#src/lib/text.ts";
-import { createRoute, z } from "@hono/zod-openapi";
-import { jsonBody, jsonResponse, MEMBER_ONLY, PROTECTED_PROBLEMS } from "#src/lib/openapi.ts";
 import { TimeZoneSchema } from "#src/lib/timezone.ts";
-import { problemResponses } from "#src/lib/problem.ts";
-import { requirePermission } from "#src/middleware/auth.ts";
 
 const HHMM = z
   .string()
+  .max(5)
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a 24-hour time HH:MM")
   .openapi({ example: "22:00" });
 
@@ -18,7 +18,7 @@ export const PreferencesSchema = z
     alertThreshold: z.enum(THRESHOLDS),
     quietHours: z.object({ enabled: z.boolean(), start: HHMM, end: HHMM }),
     dailySummaryTime: HHMM,
-    timezone: text(),
+    timezone: text(64).openapi({ example: "Europe/London" }),
   })
   .openapi("Preferences");
 
@@ -38,23 +38,29 @@ export const PreferencesPatchSchema = z
   .strict()
   .openapi("PreferencesPatch");
 
-export const getOne = createRoute({
+const tags: ["Me"] = ["Me"];
+
+export const getOne = defineRoute({
   method: "get",
   path: "/me/preferences",
-  tags: ["Me"],
+  operationId: "getPreferences",
+  tags,
   summary: "The caller's notification preferences, defaults filled in",
-  middleware: [requirePermission("profile:self")] as const,
-  security: MEMBER_ONLY,
-  responses: { 200: jsonResponse("Preferences", PreferencesSchema), ...problemResponses(...PROTECTED_PROBLEMS) },
+  description: "Preferences belong to the person, so API keys cannot read them.",
+  permission: "profile:self",
+  membersOnly: true,
+  responses: { 200: jsonResponse("Preferences", PreferencesSchema) },
 });
 
-export const patch = createRoute({
+export const patch = defineRoute({
   method: "patch",
   path: "/me/preferences",
-  tags: ["Me"],
+  operationId: "updatePreferences",
+  tags,
   summary: "Change some preferences; nested objects merge field by field",
-  middleware: [requirePermission("profile:self")] as const,
-  security: MEMBER_ONLY,
+  description: "Fields left out keep their values; quiet hours may wrap midnight.",
+  permission: "profile:self",
+  membersOnly: true,
   request: { body: jsonBody(PreferencesPatchSchema) },
-  responses: { 200: jsonResponse("The merged preferences", PreferencesSchema), ...problemResponses(...PROTECTED_PROBLEMS, 400, 413, 415, 422) },
+  responses: { 200: jsonResponse("The merged preferences", PreferencesSchema) },
 });

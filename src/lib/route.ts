@@ -1,0 +1,131 @@
+import { createRoute, type RouteConfig, type RouteConfigToEnv, type RouteHandler } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { type ApiTag, MEMBER_ONLY, MEMBER_OR_API_KEY, PUBLIC } from "#src/lib/openapi.ts";
+import type { Permission } from "#src/lib/permissions.ts";
+import { CORS_HEADERS, problemResponsesFor, RATE_LIMIT_HEADERS } from "#src/lib/problem.ts";
+import type { AppEnv } from "#src/lib/types.ts";
+import { type CallerEnv, type MemberEnv, requireMember, requirePermission } from "#src/middleware/auth.ts";
+import { IdempotencyKeyHeader, idempotent } from "#src/middleware/idempotency.ts";
+
+/**
+ * The rate-limit policy a route pays on top of its caller's: `auth` adds the strict per-IP policy
+ * (login, signup, resets, MFA, invitations), `default` none, and `none` marks a route served outside
+ * /api/v1, where neither authentication nor the rate limiter runs (health, JWKS).
+ */
+export type RateLimitPolicyName = "auth" | "default" | "none";
+
+/** What is particular to a route; the rest of its `createRoute` config is derived from it. */
+export interface RouteSpec extends Omit<RouteConfig, "middleware" | "security" | "tags" | "operationId" | "summary" | "description"> {
+  operationId: string;
+  summary: string;
+  description: string;
+  tags: [ApiTag];
+  /** The permission the caller's role or key scopes must grant; without it the route is public. */
+  permission?: Permission;
+  /** Only a signed-in member may call it, never an API key (routes about the caller themself). */
+  membersOnly?: true;
+  /** A create: takes `Idempotency-Key` and replays the first answer to a retry. */
+  create?: true;
+  rateLimit?: RateLimitPolicyName;
+  /** The statuses the route's own service can answer (404, 409, 410), beside the derived ones. */
+  problems?: readonly number[];
+}
+
+type GuardEnv<S> = S extends { membersOnly: true } ? MemberEnv : S extends { permission: Permission } ? CallerEnv : AppEnv;
+type WithIdempotency<S extends RouteSpec> = S extends { create: true }
+  ? { request: NonNullable<S["request"]> & { headers: typeof IdempotencyKeyHeader } }
+  : unknown;
+
+/**
+ * The route config `defineRoute` hands to `openapi()`: one middleware whose type narrows
+ * `c.var.auth` for the handler. Its `responses` type lists the declared ones only, so a handler
+ * cannot answer a problem itself: it throws, and `onError` writes it.
+ */
+export type DefinedRoute<S extends RouteSpec> = Omit<S, "permission" | "membersOnly" | "create" | "rateLimit" | "problems"> & {
+  middleware: [MiddlewareHandler<AppEnv & GuardEnv<S>>];
+  security: Record<string, string[]>[];
+} & WithIdempotency<S>;
+
+/** What a handler's dependency builder reads from the request; every route's narrowed context fits it. */
+export type RequestContext = Pick<Context<AppEnv>, "req" | "get" | "executionCtx">;
+
+/** A handler for a declared route: `c.var.auth` is the caller (or the signed-in member) the guard let through. */
+export type AppHandler<R extends RouteConfig> = RouteHandler<R, AppEnv & RouteConfigToEnv<R>>;
+
+const API_PREFIX = "/api/v1";
+const authPolicyRoutes: { method: string; pattern: RegExp }[] = [];
+
+/** The declared rate-limit policy of the API route a request is for (`default` when none matches). */
+export function rateLimitPolicyOf(method: string, path: string): "auth" | "default" {
+  const matched = authPolicyRoutes.some((route) => route.method === method.toUpperCase() && route.pattern.test(path));
+  return matched ? "auth" : "default";
+}
+
+function pathPattern(path: string): RegExp {
+  const source = path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{\w+\}/g, "[^/]+");
+  return new RegExp(`^${API_PREFIX}${source}/?$`);
+}
+
+/** Every problem status the route can answer, from what it declares and what runs before it. */
+export function problemStatusesOf(spec: RouteSpec): number[] {
+  const behindApi = spec.rateLimit !== "none";
+  const statuses = new Set<number>([500, ...(spec.problems ?? [])]);
+  if (behindApi) [400, 401, 429, 503].forEach((status) => statuses.add(status));
+  if (spec.permission || spec.membersOnly) statuses.add(403);
+  if (behindApi && spec.method !== "get") [413, 415].forEach((status) => statuses.add(status));
+  const { request } = spec;
+  if (spec.create || request?.body || request?.query || request?.params || request?.headers) statuses.add(422);
+  if (spec.create) statuses.add(409);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function guardOf(spec: RouteSpec): MiddlewareHandler<AppEnv> | undefined {
+  if (spec.membersOnly) return requireMember(spec.permission);
+  if (spec.permission) return requirePermission(spec.permission);
+  return undefined;
+}
+
+/** The guard, then Idempotency-Key handling for a create, as one middleware. */
+function middlewareOf(spec: RouteSpec): MiddlewareHandler<AppEnv> {
+  const guard = guardOf(spec);
+  const idempotency = spec.create ? idempotent() : undefined;
+  return async (c, next) => {
+    const afterGuard = idempotency ? () => idempotency(c, next).then(() => undefined) : next;
+    if (guard) await guard(c, afterGuard);
+    else await afterGuard();
+  };
+}
+
+/**
+ * One declaration drives a route's guard, its OpenAPI security entry, Idempotency-Key support,
+ * its rate-limit policy and every problem status it documents. Declared `responses` win over the
+ * derived problem responses (for a problem with extension members, like the 409 that lists
+ * organizations to choose from).
+ */
+export function defineRoute<const P extends string, S extends RouteSpec & { path: P }>(spec: S & { path: P }): DefinedRoute<S> {
+  const { permission, membersOnly, create, rateLimit = "default", problems, request, responses, ...rest } = spec;
+  void permission;
+  void membersOnly;
+  void problems;
+  if (rateLimit === "auth") authPolicyRoutes.push({ method: spec.method.toUpperCase(), pattern: pathPattern(spec.path) });
+  const security = membersOnly ? MEMBER_ONLY : permission ? MEMBER_OR_API_KEY : PUBLIC;
+  const config = {
+    ...rest,
+    middleware: [middlewareOf(spec)],
+    security,
+    ...(request || create ? { request: { ...request, ...(create ? { headers: IdempotencyKeyHeader } : {}) } } : {}),
+    responses: { ...problemResponsesFor(problemStatusesOf(spec), { rateLimited: rateLimit !== "none" }), ...withResponseHeaders(responses, rateLimit !== "none") },
+  };
+  return createRoute(config as RouteConfig) as unknown as DefinedRoute<S>;
+}
+
+/** Success responses carry the CORS header and, behind the rate limiter, the RateLimit ones, beside their own. */
+function withResponseHeaders(responses: RouteConfig["responses"], rateLimited: boolean): RouteConfig["responses"] {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) => {
+      if (Number(status) >= 300 || !response || typeof response !== "object" || "$ref" in response) return [status, response];
+      const headers = (response as { headers?: Record<string, unknown> }).headers ?? {};
+      return [status, { ...response, headers: { ...CORS_HEADERS, ...(rateLimited ? RATE_LIMIT_HEADERS : {}), ...headers } }];
+    }),
+  );
+}
