@@ -1,4 +1,6 @@
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { ConfigError, parseConfig } from "#src/env.ts";
 import { BREACHED_MESSAGE, checkPassword, commonPasswordCount, passwordProblem } from "#src/lib/password-policy.ts";
 import { createLogger } from "#src/lib/logger.ts";
 import { PWNED_RANGE_URL, pwnedCheckEnabled, pwnedPasswords } from "#src/platform/pwned-passwords.ts";
@@ -156,6 +158,16 @@ describe("Pwned Passwords adapter", () => {
     expect(pwnedCheckEnabled({ ENVIRONMENT: "test", PWNED_PASSWORDS_CHECK: undefined })).toBe(false);
     expect(pwnedCheckEnabled({ ENVIRONMENT: "production", PWNED_PASSWORDS_CHECK: "off" })).toBe(false);
     expect(pwnedCheckEnabled({ ENVIRONMENT: "test", PWNED_PASSWORDS_CHECK: "on" })).toBe(true);
+  });
+
+  it("accepts only on or off for PWNED_PASSWORDS_CHECK", () => {
+    expect(parseConfig({ ...env, PWNED_PASSWORDS_CHECK: "on" }).PWNED_PASSWORDS_CHECK).toBe("on");
+    expect(() => parseConfig({ ...env, PWNED_PASSWORDS_CHECK: "yes" })).toThrow(ConfigError);
+    try {
+      parseConfig({ ...env, PWNED_PASSWORDS_CHECK: "yes" });
+    } catch (error) {
+      expect((error as ConfigError).keys).toEqual(["PWNED_PASSWORDS_CHECK"]);
+    }
   });
 
   it("sends only the first 5 hex characters of the SHA-1, with Add-Padding, and finds a listed suffix", async () => {
