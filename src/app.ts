@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { problemForDbError } from "#src/db/errors.ts";
 import { registerDocs } from "#src/features/docs/docs.index.ts";
@@ -20,6 +19,7 @@ import { problemResponse } from "#src/lib/problem.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 import { admission } from "#src/middleware/admission.ts";
 import { authenticate } from "#src/middleware/auth.ts";
+import { corsFor } from "#src/middleware/cors.ts";
 import { limitBody, requireJsonBody } from "#src/middleware/body-guards.ts";
 import { requestContext } from "#src/middleware/context.ts";
 import { observe } from "#src/middleware/observe.ts";
@@ -31,20 +31,20 @@ export const API_PREFIX = "/api/v1";
 
 const EXPOSED_HEADERS = ["X-Request-ID", "Server-Timing", "RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed"];
 
+/** Built once: the allowed origins come from each request's configuration. */
+const cors = corsFor({
+  allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+  allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-ID"],
+  exposeHeaders: EXPOSED_HEADERS,
+  maxAgeSeconds: 600,
+});
+
 /** The whole API as one OpenAPIHono app. Runtime-agnostic: the platform brings the adapters. */
 export function createApp(platform: Platform) {
   const app = createRouter();
 
   app.use("*", requestId(), observe(), securityHeaders(), requestContext(platform));
-  app.use("*", (c, next) =>
-    cors({
-      origin: (origin) => (c.get("config").CORS_ORIGINS.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-API-Key", "X-Request-ID"],
-      exposeHeaders: EXPOSED_HEADERS,
-      maxAge: 600,
-    })(c, next),
-  );
+  app.use("*", cors);
   app.use("*", limitBody(), requireJsonBody());
   app.use(`${API_PREFIX}/*`, authenticate(), admission());
 

@@ -1,15 +1,40 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { ConfigError, parseConfig } from "#src/env.ts";
 import { createDb } from "#src/db/client.ts";
 import { Misconfigured } from "#src/lib/errors.ts";
 import { createMailer } from "#src/platform/mailer.ts";
-import type { AppEnv } from "#src/lib/types.ts";
+import type { AppEnv, AppVariables } from "#src/lib/types.ts";
 import type { Platform } from "#src/platform/ports.ts";
 
 const reportedConfigErrors = new Set<string>();
 
+type Lazy = { [K in keyof AppVariables]?: () => AppVariables[K] };
+
 /**
- * Validates the configuration and hands the request its adapters and database client. A bad
+ * Makes `c.get(key)` build the value on first use, for the keys in `lazy`. A `c.set` of such a
+ * key first wins over the lazy value. /health, the limiter's refusals and token errors never
+ * pay for a database client or a mailer.
+ */
+export function provideLazily(c: Context<AppEnv>, lazy: Lazy): void {
+  const pending = new Map(Object.entries(lazy) as [keyof AppVariables, () => unknown][]);
+  const { get, set } = c;
+  c.set = ((key: keyof AppVariables, value: unknown) => {
+    pending.delete(key);
+    set(key, value as never);
+  }) as typeof c.set;
+  c.get = ((key: keyof AppVariables) => {
+    const make = pending.get(key);
+    if (make) {
+      pending.delete(key);
+      set(key, make() as never);
+    }
+    return get(key);
+  }) as typeof c.get;
+}
+
+/**
+ * Validates the configuration and hands the request its adapters, and its database client and
+ * mailer on first use (`provideLazily`). A bad
  * configuration answers every request with a 500 problem and is logged once, by key name only.
  */
 export function requestContext(platform: Platform): MiddlewareHandler<AppEnv> {
@@ -20,8 +45,10 @@ export function requestContext(platform: Platform): MiddlewareHandler<AppEnv> {
       c.set("config", config);
       c.set("platform", platform);
       c.set("adapters", platform.adapters(env));
-      c.set("db", createDb(config, { timing: c.get("timing") }));
-      c.set("mailer", createMailer(config, c.get("logger")));
+      provideLazily(c, {
+        db: () => createDb(config, { timing: c.get("timing") }),
+        mailer: () => createMailer(config, c.get("logger")),
+      });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       const keys = error.keys.join(",");
