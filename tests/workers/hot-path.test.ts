@@ -26,6 +26,9 @@ describe("the response is built once", () => {
   });
 });
 
+const preflight = (origin: string) =>
+  api("/api/v1/me", { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "PATCH" } });
+
 describe("CORS headers", () => {
   it("vary on Origin on every response, allowed or not", async () => {
     const allowed = await api("/health", { headers: { Origin: "https://app.tend.test" } });
@@ -36,8 +39,6 @@ describe("CORS headers", () => {
   });
 
   it("answer a preflight with the methods, headers and max age, and no grant for an origin off the list", async () => {
-    const preflight = (origin: string) =>
-      api("/api/v1/me", { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "PATCH" } });
     const allowed = await preflight("https://app.tend.test");
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get("Access-Control-Allow-Origin")).toBe("https://app.tend.test");
@@ -51,22 +52,22 @@ describe("CORS headers", () => {
   });
 });
 
-describe("provideLazily", () => {
-  function lazyApp() {
-    const made = { db: 0 };
-    const app = new Hono<AppEnv>();
-    app.use(async (c, next) => {
-      provideLazily(c, {
-        db: () => {
-          made.db += 1;
-          return { made: made.db } as never;
-        },
-      });
-      await next();
+function lazyApp() {
+  const made = { db: 0 };
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    provideLazily(c, {
+      db: () => {
+        made.db += 1;
+        return { made: made.db } as never;
+      },
     });
-    return { app, made };
-  }
+    await next();
+  });
+  return { app, made };
+}
 
+describe("provideLazily", () => {
   it("builds nothing for a request that never asks", async () => {
     const { app, made } = lazyApp();
     app.get("/", (c) => c.text("ok"));
@@ -75,7 +76,7 @@ describe("provideLazily", () => {
   });
 
   it("builds the value on first use, once per request", async () => {
-    const { app, made } = lazyApp();
+    const { app } = lazyApp();
     app.get("/", (c) => c.json([c.get("db"), c.get("db")]));
     expect(await (await app.request("/")).json()).toEqual([{ made: 1 }, { made: 1 }]);
     expect(await (await app.request("/")).json()).toEqual([{ made: 2 }, { made: 2 }]);
