@@ -4,6 +4,8 @@ declare module "vitest" {
     databaseUrl: string;
     silentUrl: string;
     databaseBackend: string;
+    /** FUZZ_REQUESTS and FUZZ_SEED from the shell, for tests/workers/fuzz.test.ts. */
+    fuzz: { requests: string; seed: string };
     secrets: { JWT_PRIVATE_KEYS: string; PASSWORD_PEPPERS: string; ENCRYPTION_KEYS: string };
   }
 }

@@ -68,7 +68,9 @@ async function scopedFetch(url: RequestInfo | URL, init: RequestInit, scope: DbS
   const prelude = scopeStatements(scope);
   const queries = [...prelude, ...(single ? [body] : body.queries)];
   const response = await fetch(url, { ...init, body: JSON.stringify({ queries }) });
-  if (!response.ok) return response;
+  // Read an error's body here too, inside the deadline: a connection lost mid-body then fails as
+  // the driver's connection error (503), not as a stray TypeError the driver does not wrap (500).
+  if (!response.ok) return new Response(await response.arrayBuffer(), response);
   const { results } = (await response.json()) as { results: unknown[] };
   const own = results.slice(prelude.length);
   const answer = single ? own[0] : { results: own };

@@ -33,6 +33,7 @@ export default async function setup(project: TestProject) {
   project.provide("silentUrl", `http://127.0.0.1:${silentPort}`);
   project.provide("databaseBackend", gateway.backendName);
   project.provide("secrets", { ...generateSecrets("test-key-1") });
+  project.provide("fuzz", { requests: process.env.FUZZ_REQUESTS ?? "", seed: process.env.FUZZ_SEED ?? "" });
 
   return async () => {
     silent.closeAllConnections();

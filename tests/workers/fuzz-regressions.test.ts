@@ -1,0 +1,33 @@
+import { env } from "cloudflare:test";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createTenant, type Tenant } from "./fixtures.ts";
+import { api, problemOf } from "./helpers.ts";
+
+/** Defects the schema-driven fuzzer (fuzz.test.ts) found, each pinned by its smallest case. */
+describe("fuzzer regressions", () => {
+  let tenant: Tenant;
+  beforeAll(async () => {
+    tenant = await createTenant("Fuzz Regressions");
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it.each([200, 400])("answers 503 with Retry-After, not 500, when the database connection drops after %i headers", async (status) => {
+    const realFetch = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url !== env.DATABASE_HTTP_ENDPOINT) return realFetch(input, init);
+      const body = new ReadableStream({
+        start(controller) {
+          controller.error(new TypeError("Network connection lost."));
+        },
+      });
+      return new Response(body, { status, headers: { "Content-Type": "application/json" } });
+    });
+    const response = await api("/api/v1/organization", { headers: tenant.members.owner.headers });
+    expect(response.status).toBe(503);
+    expect(response.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect((await problemOf(response)).detail).toMatch(/database/i);
+  });
+});
