@@ -94,11 +94,21 @@ const binding = <T>(method: string) =>
     `is not a bound ${method}() binding`,
   );
 
+/**
+ * A binding's type as `wrangler types` generated it from wrangler.toml (worker-configuration.d.ts,
+ * kept fresh by `node scripts/env-types.ts`). Deno checks this file without it, where it is never.
+ */
+type Generated<K extends string> = Cloudflare.Env extends Record<K, infer T> ? T : never;
+
 /** The Cloudflare bindings from wrangler.toml; the Deno entry uses memory adapters instead. */
 export const bindingsSchema = z.object({
-  CACHE: binding<KVNamespace>("get"),
-  RATE_LIMITER: binding<DurableObjectNamespace>("idFromName"),
-  JOBS: binding<Queue>("send"),
+  CACHE: binding<Generated<"CACHE">>("get"),
+  RATE_LIMITER: binding<Generated<"RATE_LIMITER">>("idFromName"),
+  JOBS: binding<Generated<"JOBS">>("send"),
+  /** The dead-letter queue's producer: a malformed job message is sent here at once. */
+  DEAD_LETTERS: binding<Generated<"DEAD_LETTERS">>("send"),
+  /** The dead-letter queue's name: batches from it are parked, not run. */
+  DEAD_LETTER_QUEUE: z.string().min(1),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,6 +1,6 @@
 import { createApp } from "#src/app.ts";
 import { createDb } from "#src/db/client.ts";
-import { parseConfig, type WorkerEnv } from "#src/env.ts";
+import { parseBindings, parseConfig, type WorkerEnv } from "#src/env.ts";
 import { consumeDeadLetters, consumeJobs } from "#src/jobs/consumer.ts";
 import { runCron } from "#src/jobs/cron.ts";
 import type { JobDeps } from "#src/jobs/runner.ts";
@@ -26,8 +26,9 @@ export default {
 
   async queue(batch, env) {
     const deps = jobDeps(env, { queue: batch.queue });
-    if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, deps);
-    else await consumeJobs(batch, deps);
+    const { DEAD_LETTER_QUEUE, DEAD_LETTERS } = parseBindings(env);
+    if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, deps);
+    else await consumeJobs(batch, { ...deps, deadLetterQueue: DEAD_LETTERS });
   },
 
   async scheduled(controller, env) {

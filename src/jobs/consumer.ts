@@ -1,33 +1,38 @@
 import { deadLetters } from "#src/db/schema/index.ts";
-import { JobSchema } from "#src/jobs/job.ts";
-import { type JobDeps, runJob } from "#src/jobs/runner.ts";
+import type { JobDeps } from "#src/jobs/job.ts";
+import { type JobRegistry, jobs } from "#src/jobs/registry.ts";
+import { MalformedJob, runMessage } from "#src/jobs/runner.ts";
 
 /** Exponential backoff between tries: 10 s, 20 s, 40 s … capped at 10 minutes. */
 export function retryDelaySeconds(attempts: number): number {
   return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1));
 }
 
-/**
- * The jobs queue's consumer: each message is validated and run on its own, acked when done and
- * retried with backoff when not. After its last try the queue moves it to the dead-letter queue.
- */
-export async function consumeJobs(batch: MessageBatch<unknown>, deps: JobDeps): Promise<void> {
-  await Promise.all(batch.messages.map((message) => consumeOne(batch.queue, message, deps)));
+export interface ConsumerDeps extends JobDeps {
+  /** The dead-letter queue's producer (DEAD_LETTERS): where a malformed message goes at once. */
+  deadLetterQueue: Pick<Queue, "send">;
 }
 
-async function consumeOne(queue: string, message: Message<unknown>, deps: JobDeps): Promise<void> {
-  const parsed = JobSchema.safeParse(message.body);
-  if (!parsed.success) {
-    deps.logger.log("error", "malformed job message", { queue, messageId: message.id });
-    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    return;
-  }
+/**
+ * A jobs queue's consumer: each message is validated and run on its own, acked when done and
+ * retried with backoff when not; after its last try the queue moves it to the dead-letter queue.
+ * A malformed message (unknown kind, or failing its job's schema) cannot get better by waiting:
+ * it goes to the dead-letter queue at once, unchanged, and is acked.
+ */
+export async function consumeJobs(batch: MessageBatch<unknown>, deps: ConsumerDeps, registry: JobRegistry = jobs): Promise<void> {
+  await Promise.all(batch.messages.map((message) => consumeOne(batch.queue, message, deps, registry)));
+}
+
+async function consumeOne(queue: string, message: Message<unknown>, deps: ConsumerDeps, registry: JobRegistry): Promise<void> {
   try {
-    await runJob(parsed.data, deps);
+    const outcome = await runMessage(message.body, deps, registry);
+    deps.logger.log("info", "job done", { queue, messageId: message.id, duplicate: outcome === "duplicate" });
     message.ack();
   } catch (error) {
+    if (error instanceof MalformedJob) return deadLetter(queue, message, error, deps);
     deps.logger.log("warn", "job failed; will retry", {
-      kind: parsed.data.kind,
+      queue,
+      messageId: message.id,
       attempts: message.attempts,
       error: error instanceof Error ? error.name : "unknown",
     });
@@ -35,12 +40,26 @@ async function consumeOne(queue: string, message: Message<unknown>, deps: JobDep
   }
 }
 
+async function deadLetter(queue: string, message: Message<unknown>, error: MalformedJob, deps: ConsumerDeps): Promise<void> {
+  const fields = { queue, messageId: message.id, kind: error.kind, invalid: error.fields.join(",") };
+  try {
+    await deps.deadLetterQueue.send(message.body, { contentType: "json" });
+  } catch {
+    // Not lost: the retry brings it back here, and past max_retries the queue dead-letters it.
+    deps.logger.log("error", "malformed job message not dead-lettered; will retry", fields);
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    return;
+  }
+  deps.logger.log("error", "malformed job message dead-lettered", fields);
+  message.ack();
+}
+
 /** The dead-letter queue's consumer: parks each message in `dead_letters`, once, for replay. */
-export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: JobDeps): Promise<void> {
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: JobDeps, registry: JobRegistry = jobs): Promise<void> {
   const rows = batch.messages.map((message) => ({
     messageId: message.id,
     queue: batch.queue,
-    kind: JobSchema.safeParse(message.body).data?.kind ?? null,
+    kind: knownKind(message.body, registry),
     body: message.body ?? null,
     attempts: message.attempts,
   }));
@@ -58,4 +77,12 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: Job
   }
   deps.logger.log("error", "jobs dead-lettered", { queue: batch.queue, count: rows.length });
   batch.ackAll();
+}
+
+/** The message's kind when it is a well-formed job, for an operator's filter; null otherwise. */
+function knownKind(body: unknown, registry: JobRegistry): string | null {
+  for (const definition of registry.values()) {
+    if (definition.accept(body).ok) return definition.kind;
+  }
+  return null;
 }

@@ -3,9 +3,9 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Database } from "#src/db/client.ts";
 import { idempotencyKeys } from "#src/db/schema/index.ts";
-import { hmacSha256Hex } from "#src/lib/encoding.ts";
 import { type KeyringEntry, open, seal } from "#src/lib/envelope.ts";
 import { Conflict, ProblemError, ValidationFailed } from "#src/lib/errors.ts";
+import { currentPurposeKey, type DerivedKey, hmacHex, purposeKeys } from "#src/lib/keys.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
@@ -43,7 +43,7 @@ interface StoredResponse {
 
 /**
  * Keys are per caller: a member in one organization or an API key. Before sign-in there is no
- * caller to scope by, so the key is scoped by the request itself (its peppered hash): two
+ * caller to scope by, so the key is scoped by the request itself (its keyed hash): two
  * anonymous callers sending different requests under one key never collide, and nobody can squat
  * a key for others; only a byte-identical request (the retry) finds the first response.
  */
@@ -54,18 +54,19 @@ function scopeOf(auth: AuthContext | undefined, hashOfRequest: string): string {
 }
 
 /**
- * Keyed by a pepper, not a plain SHA-256: a signup body holds a password, and a plain hash of it
- * in the database would be a fast offline guess, bypassing the slow password hash.
+ * Keyed, not a plain SHA-256: a signup body holds a password, and a plain hash of it in the
+ * database would be a fast offline guess, bypassing the slow password hash. The key is the
+ * idempotency key derived from the current pepper (src/lib/keys.ts), named by its id.
  */
-async function requestHash(message: string, pepper: KeyringEntry): Promise<string> {
-  return `${pepper.id}:${await hmacSha256Hex(pepper.secret, message)}`;
+async function requestHash(message: string, key: DerivedKey): Promise<string> {
+  return `${key.id}:${await hmacHex(key.key, message)}`;
 }
 
-/** Whether a stored hash is of this request, under whichever configured pepper made it. */
+/** Whether a stored hash is of this request, under whichever configured pepper's key made it. */
 async function isSameRequest(stored: string, current: string, message: string, peppers: readonly KeyringEntry[]): Promise<boolean> {
   if (stored === current) return true;
-  const pepper = peppers.find((entry) => stored.startsWith(`${entry.id}:`));
-  return pepper !== undefined && (await requestHash(message, pepper)) === stored;
+  const key = (await purposeKeys("idempotency", peppers)).find((entry) => stored.startsWith(`${entry.id}:`));
+  return key !== undefined && (await requestHash(message, key)) === stored;
 }
 
 /**
@@ -151,9 +152,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
     }
     const config = c.get("config");
     const message = `${c.req.method} ${c.req.path}\n${await c.req.raw.clone().text()}`;
-    const pepper = config.PASSWORD_PEPPERS[0];
-    if (!pepper) throw new Error("no password pepper configured");
-    const hash = await requestHash(message, pepper);
+    const hash = await requestHash(message, await currentPurposeKey("idempotency", config.PASSWORD_PEPPERS));
     const scope = scopeOf(c.get("auth"), hash);
 
     const found = await claimOrFind(c.get("db"), scope, key, hash);

@@ -60,6 +60,8 @@ export interface RateLimiter {
 /** Background work (Queues on Workers). */
 export interface Jobs {
   enqueue(job: Job, options?: { delaySeconds?: number }): Promise<void>;
+  /** Reaches every queue without sending a job, for readiness checks. */
+  ping(): Promise<void>;
 }
 
 export interface Clock {

@@ -174,6 +174,9 @@ describe("Idempotency-Key on creates", () => {
     expect(await second.json()).toEqual(created);
     const [row] = await storedRows(key);
     expect(row?.scope).toMatch(/^anon:/);
+    // Keyed by the idempotency key derived from the current pepper, named by that key's id.
+    expect(row?.requestHash).toMatch(/^i1\.p1:[0-9a-f]{64}$/);
+    expect(row?.scope).toBe(`anon:${row?.requestHash}`);
     expect(row?.response).not.toContain(created.tokens.refreshToken);
     expect(row?.response).not.toContain(created.tokens.accessToken);
     expect(row?.requestHash).not.toContain(token);
@@ -274,7 +277,7 @@ describe("Idempotency-Key on creates", () => {
     const db = testDb();
     await db.update(idempotencyKeys).set({ expiresAt: sql`now() - interval '1 minute'` }).where(eq(idempotencyKeys.key, expired));
 
-    await sweep(db, `test-${crypto.randomUUID()}`, new Date());
+    await sweep(db, new Date());
     const left = await db
       .select({ key: idempotencyKeys.key })
       .from(idempotencyKeys)

@@ -145,7 +145,10 @@ describe("recovery codes at rest", () => {
 
     const config = parseConfig(env);
     const pepper = config.PASSWORD_PEPPERS[0]?.secret ?? "";
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(pepper), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    // Keyed by the recovery-code key that HKDF-SHA-256 derives from the pepper, not by the pepper itself.
+    const base = await crypto.subtle.importKey("raw", new TextEncoder().encode(pepper), "HKDF", false, ["deriveKey"]);
+    const info = new TextEncoder().encode("tend/recovery-codes/v1");
+    const key = await crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info }, base, { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign"]);
     const hmac = async (text: string) =>
       Array.from(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text))), (b) => b.toString(16).padStart(2, "0")).join("");
     const plain = await Promise.all(codes.map((code) => sha256Hex(code)));

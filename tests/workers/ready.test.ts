@@ -12,13 +12,13 @@ describe("GET /health", () => {
 });
 
 describe("GET /ready", () => {
-  it("reports the database, KV and Durable Object checks with their latency", async () => {
+  it("reports the database, KV, Durable Object and queue checks with their latency", async () => {
     const response = await api("/ready");
     expect(response.status).toBe(200);
     const body = (await response.json()) as { status: string; platform: string; checks: Record<string, { status: string; latencyMs: number }> };
     expect(body.status).toBe("ok");
     expect(body.platform).toBe("cloudflare");
-    for (const name of ["database", "kv", "durableObjects"]) {
+    for (const name of ["database", "kv", "durableObjects", "queue"]) {
       expect(body.checks[name]?.status).toBe("ok");
       expect(body.checks[name]?.latencyMs).toBeGreaterThanOrEqual(0);
     }
@@ -34,7 +34,23 @@ describe("GET /ready", () => {
       database: { status: "fail", error: "unreachable" },
       kv: { status: "ok" },
       durableObjects: { status: "ok" },
+      queue: { status: "ok" },
     });
+  });
+
+  it("answers 503 naming the queue when its producer does not answer, without sending it a job", async () => {
+    const sent: unknown[] = [];
+    const broken = {
+      send: async (body: unknown) => void sent.push(body),
+      sendBatch: async (bodies: unknown[]) => void sent.push(...bodies),
+      metrics: async () => Promise.reject(new Error("queue unavailable")),
+    };
+    const response = await apiWithEnv({ JOBS: broken }, "/ready");
+    expect(response.status).toBe(503);
+    const problem = await problemOf(response);
+    expect(problem.detail).toBe("Not ready: queue.");
+    expect(problem.checks).toMatchObject({ database: { status: "ok" }, queue: { status: "fail", error: "unreachable" } });
+    expect(sent).toEqual([]);
   });
 
   it("gives up on a database that never answers, reporting it timed out", async () => {

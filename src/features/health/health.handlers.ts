@@ -12,9 +12,9 @@ export const live: AppHandler<typeof routes.live> = (c) => c.json({ status: "ok"
 
 /** Not ready is a 503 problem carrying every check (an extension member), written by `onError`. */
 export const ready: AppHandler<typeof routes.ready> = async (c) => {
-  const { cache, rateLimiter } = c.get("adapters");
+  const { cache, rateLimiter, jobs } = c.get("adapters");
   const db = createDb(c.get("config"), { timing: c.get("timing"), timeoutMs: READY_TIMEOUT_MS });
-  const readiness = await checkReadiness({ db, cache, rateLimiter, timeoutMs: READY_TIMEOUT_MS });
+  const readiness = await checkReadiness({ db, cache, rateLimiter, jobs, timeoutMs: READY_TIMEOUT_MS });
   if (readiness.ok) {
     return c.json({ status: "ok" as const, platform: c.get("platform").name, checks: readiness.checks }, 200);
   }

@@ -16,6 +16,8 @@ const ChecksSchema = z.object({
   database: CheckSchema,
   kv: CheckSchema,
   durableObjects: CheckSchema,
+  /** The jobs queues' producers: reachable (their metrics answer), no job sent. */
+  queue: CheckSchema,
 });
 
 export const LiveSchema = z.object({ status: z.literal("ok") }).openapi("Liveness");
@@ -46,6 +48,7 @@ const notReadyExample = {
     database: { status: "fail", latencyMs: 2001, error: "timed out" },
     kv: { status: "ok", latencyMs: 3 },
     durableObjects: { status: "ok", latencyMs: 5 },
+    queue: { status: "ok", latencyMs: 2 },
   },
 };
 
@@ -54,7 +57,7 @@ export const ready = defineRoute({
   path: "/ready",
   operationId: "getReadiness",
   tags,
-  summary: "Readiness: database, KV and Durable Objects, each with its latency",
+  summary: "Readiness: database, KV, Durable Objects and queues, each with its latency",
   description: "Checks every dependency within two seconds; a failing one answers 503 naming it, with Retry-After.",
   rateLimit: "none",
   responses: {

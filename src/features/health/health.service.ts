@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
-import type { Cache, RateLimiter } from "#src/platform/ports.ts";
+import type { Cache, Jobs, RateLimiter } from "#src/platform/ports.ts";
 
 export interface DependencyCheck {
   status: "ok" | "fail";
@@ -10,13 +10,14 @@ export interface DependencyCheck {
 
 export interface Readiness {
   ok: boolean;
-  checks: { database: DependencyCheck; kv: DependencyCheck; durableObjects: DependencyCheck };
+  checks: { database: DependencyCheck; kv: DependencyCheck; durableObjects: DependencyCheck; queue: DependencyCheck };
 }
 
 export interface ReadinessDeps {
   db: Database;
   cache: Cache;
   rateLimiter: RateLimiter;
+  jobs: Jobs;
   /** No check may take longer than this; a silent dependency is a failed one. */
   timeoutMs: number;
 }
@@ -41,13 +42,17 @@ async function probe(run: () => Promise<unknown>, timeoutMs: number): Promise<De
 
 const elapsed = (started: number) => Math.round((performance.now() - started) * 10) / 10;
 
-/** Checks every dependency in parallel: `select 1`, a KV read and a Durable Object round trip. */
+/**
+ * Checks every dependency in parallel: `select 1`, a KV read, a Durable Object round trip and each
+ * queue's metrics (a producer call that sends no job).
+ */
 export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
-  const [database, kv, durableObjects] = await Promise.all([
+  const [database, kv, durableObjects, queue] = await Promise.all([
     probe(() => deps.db.execute(sql`select 1`), deps.timeoutMs),
     probe(() => deps.cache.get("ready:probe"), deps.timeoutMs),
     probe(() => deps.rateLimiter.ping(), deps.timeoutMs),
+    probe(() => deps.jobs.ping(), deps.timeoutMs),
   ]);
-  const checks = { database, kv, durableObjects };
+  const checks = { database, kv, durableObjects, queue };
   return { ok: Object.values(checks).every((check) => check.status === "ok"), checks };
 }

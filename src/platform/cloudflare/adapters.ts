@@ -1,6 +1,7 @@
 import type { RateLimiter as RateLimiterObject } from "../../../durable-objects/rate-limiter.ts";
 import { parseBindings, type WorkerEnv } from "#src/env.ts";
-import type { Job } from "#src/jobs/job.ts";
+import { type QueueName, queueProducers } from "#src/jobs/queues.ts";
+import { queueOf } from "#src/jobs/registry.ts";
 import {
   type Adapters,
   type Cache,
@@ -35,10 +36,14 @@ export function durableRateLimiter(namespace: DurableObjectNamespace<RateLimiter
   };
 }
 
-export function queueJobs(queue: Queue<Job>): Jobs {
+/** Each job goes to its concern's queue (src/jobs/queues.ts); ping reads every queue's metrics. */
+export function queueJobs(queues: Record<QueueName, Queue>): Jobs {
   return {
     enqueue: async (job, options = {}) => {
-      await queue.send(job, { contentType: "json", delaySeconds: options.delaySeconds });
+      await queues[queueOf(job)].send(job, { contentType: "json", delaySeconds: options.delaySeconds });
+    },
+    ping: async () => {
+      await Promise.all(Object.values(queues).map((queue) => queue.metrics()));
     },
   };
 }
@@ -55,7 +60,7 @@ export const cloudflarePlatform: Platform = {
     const adapters: Adapters = {
       cache: kvCache(bindings.CACHE),
       rateLimiter: durableRateLimiter(bindings.RATE_LIMITER as DurableObjectNamespace<RateLimiterObject>),
-      jobs: queueJobs(bindings.JOBS as Queue<Job>),
+      jobs: queueJobs(queueProducers(env)),
       clock: systemClock,
     };
     adaptersByEnv.set(env, adapters);

@@ -108,6 +108,7 @@ export function memoryJobs(run: (job: Job) => Promise<void>): Jobs {
         });
       }, (options.delaySeconds ?? 0) * 1000);
     },
+    async ping() {},
   };
 }
 
