@@ -17,6 +17,7 @@ import type { Options } from "autocannon";
 import { PASSWORD, login, readsLimit, seedMember } from "./bench/api.ts";
 import { cpuMsBetween, workerdTicks } from "./bench/proc.ts";
 import { startBareWorker, startStack } from "./bench/stack.ts";
+import { activeProfileMs, median } from "./bench/stats.ts";
 import type { BareWorker, Stack } from "./bench/stack.ts";
 import { BUDGET_KIB, measureBundle } from "./bundle-size.ts";
 
@@ -67,12 +68,6 @@ interface Row extends Sample {
 
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 const ratio = (value: number, floor: number) => fmt(value / floor, 2);
-const median = (values: number[]): number => {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 async function gatewayStats(gateway: string | undefined, reset: boolean): Promise<number> {
   if (!gateway) return 0;
@@ -135,16 +130,6 @@ interface Startup {
   /** Median active (non-idle) CPU ms of the startup profile, GC included. */
   cpuMs: number;
   runs: number[];
-}
-
-/** Active CPU time in a V8 .cpuprofile: every sample's time delta except the idle node's. */
-function activeProfileMs(profile: { nodes: { id: number; callFrame: { functionName: string } }[]; samples: number[]; timeDeltas: number[] }): number {
-  const idle = new Set(profile.nodes.filter((node) => node.callFrame.functionName === "(idle)").map((node) => node.id));
-  let micros = 0;
-  profile.samples.forEach((node, index) => {
-    if (!idle.has(node)) micros += profile.timeDeltas[index] ?? 0;
-  });
-  return micros / 1000;
 }
 
 /**
