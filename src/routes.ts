@@ -14,15 +14,18 @@ import { preferencesRouter } from "#src/features/preferences/preferences.index.t
  * Mounts every feature's router. API routes live under /api/v1; `/.well-known` at the root.
  * Each feature adds one line here.
  */
-export function registerFeatures(app: OpenAPIHono<AppEnv>): void {
-  app.route("/api/v1", authRouter);
-  app.route("/api/v1", meRouter);
-  app.route("/", jwksRouter);
-  app.route("/api/v1", mfaRouter);
-  app.route("/api/v1", organizationRouter);
-  app.route("/api/v1", membersRouter);
-  app.route("/api/v1", invitationsRouter);
-  app.route("/api/v1", apiKeysRouter);
-  app.route("/api/v1", preferencesRouter);
-  void app;
+export function registerFeatures(app: OpenAPIHono<AppEnv>) {
+  return app
+    .route("/api/v1", authRouter)
+    .route("/api/v1", meRouter)
+    .route("/", jwksRouter)
+    .route("/api/v1", mfaRouter)
+    .route("/api/v1", organizationRouter)
+    .route("/api/v1", membersRouter)
+    .route("/api/v1", invitationsRouter)
+    .route("/api/v1", apiKeysRouter)
+    .route("/api/v1", preferencesRouter);
 }
+
+/** Every feature route with its input and output types, for Hono's `hc` client: `hc<AppType>(baseUrl)`. */
+export type AppType = ReturnType<typeof registerFeatures>;
