@@ -1,6 +1,6 @@
 // `Env` (worker-configuration.d.ts) from wrangler.toml's bindings and vars, by `wrangler types`.
-//   node scripts/env-types.ts           regenerate it (after any wrangler.toml change)
-//   node scripts/env-types.ts --check   CI: regenerate beside it and fail when the committed one is stale
+//   npm run types          regenerate it (after any wrangler.toml change)
+//   npm run types:check    CI: regenerate beside it and fail when the committed one is stale
 // Only wrangler.toml counts: --env-file=/dev/null keeps a developer's .dev.vars out of the output.
 // Variables and secrets are typed and validated by src/env.ts's zod schema, not here.
 import { execFileSync } from "node:child_process";
@@ -29,7 +29,7 @@ if (process.argv.includes("--check")) {
   try {
     generate(fresh);
     if (body(fresh) !== body(OUTPUT)) {
-      console.error(`${OUTPUT} is stale: run \`node scripts/env-types.ts\` and commit it`);
+      console.error(`${OUTPUT} is stale: run \`npm run types\` and commit it`);
       process.exitCode = 1;
     } else {
       console.log(`${OUTPUT} matches wrangler.toml`);

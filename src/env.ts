@@ -96,7 +96,7 @@ const binding = <T>(method: string) =>
 
 /**
  * A binding's type as `wrangler types` generated it from wrangler.toml (worker-configuration.d.ts,
- * kept fresh by `node scripts/env-types.ts`). Deno checks this file without it, where it is never.
+ * kept fresh by `npm run types`). Deno checks this file without it, where it is never.
  */
 type Generated<K extends string> = Cloudflare.Env extends Record<K, infer T> ? T : never;
 
