@@ -61,7 +61,7 @@ const CHECKS: Check[] = [
       expect(response.status === 200, `status ${response.status}: ${JSON.stringify(body)}`);
       expect(body.platform === "memory", `platform ${JSON.stringify(body.platform)}`);
       const checks = (body.checks ?? {}) as Record<string, { status?: string } | undefined>;
-      for (const name of ["database", "kv", "durableObjects"]) {
+      for (const name of ["database", "kv", "durableObjects", "queue"]) {
         expect(checks[name]?.status === "ok", `checks.${name}: ${JSON.stringify(checks[name])}`);
       }
     },
