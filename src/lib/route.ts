@@ -85,14 +85,21 @@ function guardOf(spec: RouteSpec): MiddlewareHandler<AppEnv> | undefined {
   return undefined;
 }
 
-/** The guard, then Idempotency-Key handling for a create, as one middleware. */
+/**
+ * The guard, then Idempotency-Key handling for a create, as one middleware. What the inner one
+ * answers (a replayed response) is passed on as this middleware's answer.
+ */
 function middlewareOf(spec: RouteSpec): MiddlewareHandler<AppEnv> {
   const guard = guardOf(spec);
   const idempotency = spec.create ? idempotent() : undefined;
   return async (c, next) => {
-    const afterGuard = idempotency ? () => idempotency(c, next).then(() => undefined) : next;
+    let answer: Response | void = undefined;
+    const afterGuard = async () => {
+      answer = idempotency ? await idempotency(c, next) : await next();
+    };
     if (guard) await guard(c, afterGuard);
     else await afterGuard();
+    return answer;
   };
 }
 
