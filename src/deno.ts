@@ -7,6 +7,7 @@ import { createApp } from "#src/app.ts";
 import { createDb } from "#src/db/client.ts";
 import { type Config, ConfigError, parseConfig } from "#src/env.ts";
 import { runJob } from "#src/jobs/runner.ts";
+import { clientAddress, parseCidr } from "#src/lib/client-address.ts";
 import { createLogger } from "#src/lib/logger.ts";
 import { memoryPlatform } from "#src/platform/memory/adapters.ts";
 import { systemClock } from "#src/platform/ports.ts";
@@ -31,7 +32,9 @@ function loadConfig(): Config {
 const port = Number(env.PORT || 8788);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) fatal("server misconfigured", { invalidKeys: "PORT" });
 
-const logger = createLogger(loadConfig().LOG_LEVEL, { runtime: "deno" });
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL, { runtime: "deno" });
+const trustedProxies = config.TRUSTED_PROXIES.flatMap((text) => parseCidr(text) ?? []);
 const app = createApp(
   memoryPlatform((job) => runJob(job, { db: createDb(parseConfig(env)), logger, clock: systemClock })),
 );
@@ -96,12 +99,15 @@ Deno.serve(
 
 /**
  * The app reads the caller's address from CF-Connecting-IP, which only Cloudflare's edge can
- * vouch for. Here nothing does, so a client-sent value is replaced by the socket's peer address
- * before the app sees it: per-IP limits and audit rows can't be steered by a header.
+ * vouch for. Here nothing does, so a client-sent value is replaced before the app sees it: by the
+ * socket's peer address, or, when the peer is one of TRUSTED_PROXIES, by the rightmost
+ * X-Forwarded-For hop that is not (see clientAddress). Per-IP limits, the login lockout and audit
+ * rows can't be steered by a header.
  */
 function withPeerAddress(request: Request, info: Deno.ServeHandlerInfo): Request {
   const headers = new Headers(request.headers);
   const peer = info.remoteAddr;
-  headers.set("CF-Connecting-IP", "hostname" in peer ? peer.hostname : "unix");
+  const address = "hostname" in peer ? clientAddress(peer.hostname, request.headers.get("X-Forwarded-For"), trustedProxies) : "unix";
+  headers.set("CF-Connecting-IP", address);
   return new Request(request, { headers });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseCidr } from "#src/lib/client-address.ts";
 
 /**
  * Every variable, secret and binding Tend reads. This is the only file that knows them all;
@@ -76,7 +77,14 @@ export const configSchema = z.object({
   API_KEY_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 30).default(24),
   RATE_LIMIT_READS_PER_MINUTE: positiveInt(600),
   RATE_LIMIT_WRITES_PER_MINUTE: positiveInt(120),
-  RATE_LIMIT_AUTH_PER_MINUTE: positiveInt(10),
+  /** Per address on auth routes; unset: 10, or 120 in development (see authCallsPerMinute). */
+  RATE_LIMIT_AUTH_PER_MINUTE: z.coerce.number().int().positive().optional(),
+  /**
+   * Deno only: comma-separated CIDRs of reverse proxies in front of the server (e.g. nginx). From
+   * a trusted peer the caller's address is X-Forwarded-For's rightmost untrusted hop; empty: the
+   * socket's peer. Workers ignore it (Cloudflare's edge sets CF-Connecting-IP).
+   */
+  TRUSTED_PROXIES: csv.pipe(z.array(z.string().refine((cidr) => parseCidr(cidr) !== null, "must be CIDRs, e.g. 10.0.0.0/8,::1/128"))),
   /** SECRET, optional. Resend API key for transactional email; unset logs the links instead. */
   RESEND_API_KEY: z.string().min(10).optional(),
   MAIL_FROM: z.string().min(3).default("Tend <no-reply@tend.care>"),
@@ -113,6 +121,11 @@ export const bindingsSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 export type Bindings = z.infer<typeof bindingsSchema>;
+
+/** Auth calls a minute per address: as configured, else 120 in development (the README walk-through) and 10 elsewhere. */
+export function authCallsPerMinute(config: Pick<Config, "ENVIRONMENT" | "RATE_LIMIT_AUTH_PER_MINUTE">): number {
+  return config.RATE_LIMIT_AUTH_PER_MINUTE ?? (config.ENVIRONMENT === "development" ? 120 : 10);
+}
 
 /** What a Worker receives as `env`: strings for variables and secrets, objects for bindings. */
 export type WorkerEnv = Record<string, unknown>;

@@ -22,6 +22,8 @@ export interface AccessClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** The session (refresh-token family) the token belongs to: logout ends exactly that one. */
+  sid?: string;
 }
 
 export interface MfaClaims {
@@ -74,8 +76,10 @@ async function sign(config: Config, claims: Record<string, unknown>, subject: st
     .sign(signing.key);
 }
 
-export function signAccessToken(config: Config, input: { userId: string; organizationId: string; role: Role }) {
-  return sign(config, { org: input.organizationId, role: input.role, typ: "access" }, input.userId, config.ACCESS_TOKEN_TTL_SECONDS);
+/** `sessionId` names the session (refresh-token family); every sign-in path gives one, test fixtures may not. */
+export function signAccessToken(config: Config, input: { userId: string; organizationId: string; role: Role; sessionId?: string }) {
+  const claims = { org: input.organizationId, role: input.role, typ: "access", ...(input.sessionId ? { sid: input.sessionId } : {}) };
+  return sign(config, claims, input.userId, config.ACCESS_TOKEN_TTL_SECONDS);
 }
 
 export function signMfaToken(config: Config, input: { userId: string; organizationId?: string | undefined }) {
@@ -107,6 +111,7 @@ async function verify(config: Config, token: string, typ: TokenType) {
     );
     if (payload.typ !== typ) throw new Error("wrong token type");
     if (payload.org !== undefined && typeof payload.org !== "string") throw new Error("malformed org");
+    if (payload.sid !== undefined && typeof payload.sid !== "string") throw new Error("malformed sid");
     return payload;
   } catch {
     throw Unauthorized("The token is invalid or expired.");

@@ -1,12 +1,17 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { Config } from "#src/env.ts";
+import { authCallsPerMinute, type Config } from "#src/env.ts";
 import { ServiceUnavailable, TooManyRequests, Unauthorized } from "#src/lib/errors.ts";
 import { rateLimitPolicyOf } from "#src/lib/route.ts";
 import type { AppEnv } from "#src/lib/types.ts";
-import type { Admission, AdmissionRequest, RateLimitDecision, RateLimitPolicy } from "#src/platform/ports.ts";
+import type { Admission, RateLimitDecision, RateLimitPolicy, SessionToken } from "#src/platform/ports.ts";
 
 const WINDOW_SECONDS = 60;
 
+/**
+ * The caller's address, from CF-Connecting-IP. Cloudflare's edge sets it in production, replacing
+ * any a client sent; src/deno.ts sets it from the socket's peer (or, behind TRUSTED_PROXIES, from
+ * X-Forwarded-For). `wrangler dev` and Miniflare pass a client-sent one through (README).
+ */
 export function clientIp(c: Context<AppEnv>): string {
   return c.req.header("CF-Connecting-IP") ?? "unknown";
 }
@@ -36,14 +41,15 @@ export function admission(): MiddlewareHandler<AppEnv> {
     const config = c.get("config");
     const limiter = c.get("adapters").rateLimiter;
     const checks: Promise<{ policy: RateLimitPolicy; admitted: Admission }>[] = [];
-    const admit = (subject: string, policy: RateLimitPolicy, session?: AdmissionRequest["session"]) =>
+    const admit = (subject: string, policy: RateLimitPolicy, session?: SessionToken) =>
       checks.push(limiter.admit(subject, policy, session).then((admitted) => ({ policy, admitted })));
 
     if (rateLimitPolicyOf(c.req.method, c.req.path) === "auth") {
-      admit(`ip:${clientIp(c)}`, { name: "auth", limit: config.RATE_LIMIT_AUTH_PER_MINUTE, windowSeconds: WINDOW_SECONDS });
+      admit(`ip:${clientIp(c)}`, { name: "auth", limit: authCallsPerMinute(config), windowSeconds: WINDOW_SECONDS });
     }
     if (auth?.kind === "user") {
-      const session = auth.issuedAtMs === undefined ? undefined : { organizationId: auth.organizationId, issuedAtMs: auth.issuedAtMs };
+      const session =
+        auth.issuedAtMs === undefined ? undefined : { organizationId: auth.organizationId, issuedAtMs: auth.issuedAtMs, sessionId: auth.sessionId };
       admit(`user:${auth.userId}`, policyFor(c, config), session);
     } else if (auth) {
       admit(`apikey:${auth.apiKeyId}`, policyFor(c, config));

@@ -18,6 +18,8 @@ export interface AuthContext {
   permissions: ReadonlySet<Permission>;
   /** For access tokens: when it was issued, checked against the user's revocation watermarks. */
   issuedAtMs?: number;
+  /** For access tokens: the session (`sid`), which logout revokes on its own. */
+  sessionId?: string;
 }
 
 export const API_KEY_PREFIX = "tend_";
@@ -76,6 +78,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         role: claims.role,
         permissions,
         issuedAtMs: issuedAtMs(claims.jti),
+        sessionId: claims.sid,
       });
     } else if (apiKey) {
       c.set("auth", await apiKeyAuth(c.get("db"), apiKey));

@@ -25,34 +25,84 @@ export interface RateLimitDecision {
 
 export type WindowDecision = RateLimitDecision;
 
+/** An access token as the revocation check sees it. */
+export interface SessionToken {
+  organizationId: string;
+  issuedAtMs: number;
+  /** The token's `sid` (its refresh-token family); absent on tokens minted before sessions had ids. */
+  sessionId?: string | undefined;
+}
+
 export interface AdmissionRequest {
   bucket: string;
   limit: number;
   windowSeconds: number;
   cost?: number;
-  /** Present for a user's access token: checked against the user's revocation watermarks. */
-  session?: { organizationId: string; issuedAtMs: number };
+  /** Present for a user's access token: checked against the user's revocations. */
+  session?: SessionToken | undefined;
 }
 
 export type Admission = { revoked: true } | { revoked: false; decision: RateLimitDecision };
+
+/**
+ * Rate limits, with the revocation check of the caller's access token in the same round trip: one
+ * call per subject per request. `subject` is e.g. "user:<id>", "apikey:<id>" or "ip:<addr>".
+ */
+export interface RateLimits {
+  admit(subject: string, policy: RateLimitPolicy, session?: SessionToken): Promise<Admission>;
+}
+
+/** Ends access tokens at once; admit() refuses them from then on. */
+export interface SessionRevocation {
+  /**
+   * Revokes the user's access tokens issued until now, in one organization or all; with
+   * `exceptSessionId`, every session's but that one's.
+   */
+  revokeSessions(userId: string, organizationId?: string, options?: { exceptSessionId?: string | undefined }): Promise<void>;
+  /** Revokes every access token of one session (logout), whenever issued. */
+  revokeSession(userId: string, sessionId: string): Promise<void>;
+}
 
 export interface LoginAttempt {
   allowed: boolean;
   retryAfterSeconds: number;
 }
 
+export interface LoginLockoutPolicy {
+  /** Per account and source (client address): `maxFailures` per window locks that source out. */
+  source: { maxFailures: number; windowSeconds: number; lockSeconds: number };
+  /** Per account, any source: past `maxFailures` per window, each attempt waits a doubling, capped delay. */
+  account?: { maxFailures: number; windowSeconds: number; baseLockSeconds: number; maxLockSeconds: number };
+}
+
+/** Failed sign-in counting (passwords, second factors), one state per account. */
+export interface LoginLockout {
+  /** Takes an attempt before the secret is checked, so concurrent guesses cannot all slip in. */
+  reserveLoginAttempt(account: string, source: string, policy: LoginLockoutPolicy): Promise<LoginAttempt>;
+  /** Settles a reserved attempt. Returns true when this failure locked the source or the account. */
+  settleLoginAttempt(account: string, source: string, succeeded: boolean, policy: LoginLockoutPolicy): Promise<boolean>;
+  /**
+   * Forgets the account's failures and locks (a completed password reset); `exempt` lets that
+   * source skip the per-account backoff for a while.
+   */
+  clearLoginLockout(account: string, exempt?: { source: string; seconds: number }): Promise<void>;
+}
+
 /**
- * Exact per-subject counters and session watermarks (one Durable Object per user, API key, IP
- * or account on Workers; never one global object, never KV).
+ * Single-use values that live outside the database (MFA tokens' jti). Password-reset, email and
+ * invitation tokens are spent in SQL, in the statement that uses them, and stay there.
  */
-export interface RateLimiter {
-  /** Session check and rate limit in one round trip. `subject` is e.g. "user:<id>" or "ip:<addr>". */
-  admit(subject: string, policy: RateLimitPolicy, session?: AdmissionRequest["session"]): Promise<Admission>;
-  /** Revokes the user's access tokens issued until now, in one organization or all. */
-  revokeSessions(userId: string, organizationId?: string): Promise<void>;
-  reserveLoginAttempt(account: string, maxFailures: number, windowSeconds: number): Promise<LoginAttempt>;
-  /** Returns true when this failure locked the account. */
-  settleLoginAttempt(account: string, succeeded: boolean, maxFailures: number, lockSeconds: number): Promise<boolean>;
+export interface SingleUseTokens {
+  /** True the first time `key` is spent in `scope` within `ttlSeconds`; false ever after. */
+  spendOnce(scope: string, key: string, ttlSeconds: number): Promise<boolean>;
+}
+
+/**
+ * Everything the RateLimiter Durable Object does (one object per user, API key, IP or account on
+ * Workers; never one global object, never KV), split by responsibility so a service can ask for
+ * only the part it uses.
+ */
+export interface RateLimiter extends RateLimits, SessionRevocation, LoginLockout, SingleUseTokens {
   /** A round trip to the limiter's storage, for readiness checks; answers its clock. */
   ping(): Promise<number>;
 }

@@ -46,7 +46,7 @@ const changeAs = (member: Member, currentPassword: string) =>
   post("/api/v1/auth/password/change", { currentPassword, newPassword: NEW_PASSWORD }, member.headers);
 
 describe("password change", () => {
-  it("shares the login lockout: 5 wrong current passwords, then 429 to the right one and to login", async () => {
+  it("shares the login lockout: 5 wrong current passwords, then 429 to the right one, but sign-in elsewhere still works", async () => {
     const { members } = await createTenant();
     const member = members.clinician;
     const statuses: number[] = [];
@@ -56,7 +56,8 @@ describe("password change", () => {
     expect(right.status).toBe(429);
     expect(Number(right.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect((await problemOf(right)).status).toBe(429);
-    expect((await post("/api/v1/auth/login", { email: member.email, password: PASSWORD })).status).toBe(429);
+    // Counted per session: a signed-in guesser locks itself out, not the owner's sign-in (README: security model).
+    expect((await post("/api/v1/auth/login", { email: member.email, password: PASSWORD })).status).toBe(200);
 
     const failed = await audited(member.id, "auth.password.change_failed");
     expect(failed).toHaveLength(5);

@@ -1,16 +1,37 @@
 import { sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, testDb } from "./helpers.ts";
 import { createTenant, jsonBody, PASSWORD, uniqueIp } from "./fixtures.ts";
+import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
 
-const login = (email: string, password: string) =>
-  api("/api/v1/auth/login", jsonBody({ email, password }, { "CF-Connecting-IP": uniqueIp() }));
+const NEW_PASSWORD = "a brand new passphrase 42";
 
-describe("account lockout", () => {
-  it("verifies at most 5 of 20 concurrent wrong passwords, then locks out even the right one", async () => {
+let mails: SentMail[] = [];
+beforeEach(() => {
+  mails = captureMail();
+});
+afterEach(() => vi.restoreAllMocks());
+
+const post = (path: string, body: unknown, ip: string) => api(path, jsonBody(body, { "CF-Connecting-IP": ip }));
+const login = (email: string, password: string, ip = uniqueIp()) => post("/api/v1/auth/login", { email, password }, ip);
+
+const lockouts = async (userId: string) =>
+  (await testDb().execute<{ count: string }>(sql`select count(*)::text as count from audit_events where actor_user_id = ${userId} and action = 'auth.lockout'`))
+    .rows[0]?.count;
+
+/** Wrong passwords from `count` different addresses, one after another; their statuses. */
+async function failFromMany(email: string, count: number): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < count; i++) statuses.push((await login(email, `wrong guess ${i} from afar`)).status);
+  return statuses;
+}
+
+describe("lockout per account and address", () => {
+  it("verifies at most 5 of 20 concurrent wrong passwords from one address, then locks that address out even with the right one", async () => {
     const { members } = await createTenant("Lockout Practice");
     const { email, id } = members.staff;
-    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => login(email, `wrong password number ${i}`)));
+    const ip = uniqueIp();
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => login(email, `wrong password number ${i}`, ip)));
     const statuses = responses.map((response) => response.status);
     const unauthorized = statuses.filter((status) => status === 401).length;
     expect(unauthorized).toBeLessThanOrEqual(5);
@@ -18,28 +39,76 @@ describe("account lockout", () => {
     const limited = responses.find((response) => response.status === 429);
     expect(Number(limited?.headers.get("Retry-After"))).toBeGreaterThan(0);
 
-    const right = await login(email, PASSWORD);
-    expect(right.status).toBe(429);
+    expect((await login(email, PASSWORD, ip)).status).toBe(429);
+    expect(await lockouts(id)).toBe("1");
+  });
 
-    const audited = await testDb().execute<{ count: string }>(
-      sql`select count(*)::text as count from audit_events where actor_user_id = ${id} and action = 'auth.lockout'`,
-    );
-    expect(audited.rows[0]?.count).toBe("1");
+  it("a locked address is locked out of that account only; the owner elsewhere signs in", async () => {
+    const { members } = await createTenant("Weapon Practice");
+    const attacker = uniqueIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await login(members.clinician.email, "not the password at all", attacker)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect((await login(members.clinician.email, PASSWORD, uniqueIp())).status).toBe(200);
+    expect((await login(members.staff.email, PASSWORD, attacker)).status).toBe(200);
   });
 
   it("locks an unknown email the same way, so lockout reveals nothing", async () => {
     const email = `ghost-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const ip = uniqueIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await login(email, "not a real password")).status);
+    for (let i = 0; i < 6; i++) statuses.push((await login(email, "not a real password", ip)).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 
-  it("a successful login resets the failure count", async () => {
+  it("a successful login resets the address's failure count", async () => {
     const { members } = await createTenant("Reset Practice");
     const { email } = members.clinician;
-    for (let i = 0; i < 4; i++) expect((await login(email, "nope nope nope nope")).status).toBe(401);
-    expect((await login(email, PASSWORD)).status).toBe(200);
-    for (let i = 0; i < 4; i++) expect((await login(email, "nope nope nope nope")).status).toBe(401);
-    expect((await login(email, PASSWORD)).status).toBe(200);
+    const ip = uniqueIp();
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 4; i++) expect((await login(email, "nope nope nope nope", ip)).status).toBe(401);
+      expect((await login(email, PASSWORD, ip)).status).toBe(200);
+    }
+  });
+});
+
+describe("per-account backoff", () => {
+  it("past 20 failures from any addresses, the account waits, whoever asks", async () => {
+    const { members } = await createTenant("Distributed Practice");
+    const { email, id } = members.admin;
+    const statuses = await failFromMany(email, 20);
+    expect(statuses).toEqual(Array(20).fill(401));
+    const owner = await login(email, PASSWORD);
+    expect(owner.status).toBe(429);
+    expect(Number(owner.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(await lockouts(id)).toBe("1");
+  });
+
+  it("reserves before the check: of 30 concurrent guesses from 30 addresses, at most 20 are verified", async () => {
+    const { members } = await createTenant("Burst Practice");
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => login(members.caregiver.email, `burst guess ${i}`)));
+    const statuses = responses.map((response) => response.status);
+    const unauthorized = statuses.filter((status) => status === 401).length;
+    expect(unauthorized).toBeLessThanOrEqual(20);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(30 - unauthorized);
+  });
+
+  it("a completed reset lets the owner in from where they reset, while the guessing goes on elsewhere", async () => {
+    const { members } = await createTenant("Owner Practice");
+    const { email } = members.owner;
+    const home = uniqueIp();
+    await failFromMany(email, 20);
+    expect((await login(email, PASSWORD, home)).status).toBe(429);
+
+    expect((await post("/api/v1/auth/password/forgot", { email }, home)).status).toBe(202);
+    const [token] = await mailedTokens(mails, email, "/reset-password", 1);
+    expect((await post("/api/v1/auth/password/reset", { token, password: NEW_PASSWORD }, home)).status).toBe(204);
+
+    // The attacker starts over, until the account backs off again.
+    const again = await failFromMany(email, 21);
+    expect(again.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(again[20]).toBe(429);
+    expect((await login(email, NEW_PASSWORD, uniqueIp())).status).toBe(429);
+    expect((await login(email, NEW_PASSWORD, home)).status).toBe(200);
   });
 });

@@ -47,7 +47,7 @@ export async function createTenant(name = "Test Practice"): Promise<Tenant> {
   ]);
   const members = {} as Record<Role, Member>;
   for (const person of people) {
-    const token = await signAccessToken(config, { userId: person.id, organizationId, role: person.role });
+    const token = await signAccessToken(config, { userId: person.id, organizationId, role: person.role, sessionId: uuidv7() });
     members[person.role] = { ...person, token, headers: { Authorization: `Bearer ${token}` } };
   }
   return { organizationId, members };

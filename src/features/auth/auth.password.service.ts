@@ -1,17 +1,12 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import {
-  type AuthDeps,
-  LOGIN_LOCK_SECONDS,
-  LOGIN_MAX_FAILURES,
-  LOGIN_WINDOW_SECONDS,
-  RESET_TOKEN_TTL_MS,
-} from "#src/features/auth/auth.deps.ts";
+import { type AuthDeps, RESET_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import { clearAfterReset, reservePasswordAttempt } from "#src/features/auth/auth.lockout.ts";
 import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
 import { refreshTokenInsert, revokeAllSessions, type TokenPair, tokenPair } from "#src/features/auth/auth.sessions.ts";
 import { oneTimeTokens, type Role, users } from "#src/db/schema/index.ts";
 import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
-import { BadRequest, NotFound, TooManyRequests, Unauthorized } from "#src/lib/errors.ts";
+import { BadRequest, NotFound, Unauthorized } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
 import { signAccessToken } from "#src/lib/tokens.ts";
@@ -52,12 +47,14 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
 
 /**
  * Spends a reset token (once) and every other outstanding reset link of the user, sets the
- * password and signs the user out everywhere.
+ * password and signs the user out everywhere. It also forgets the account's login failures and
+ * lets this address past the per-account backoff for a while, so a fresh link always lets the
+ * owner in while someone keeps guessing from elsewhere.
  */
 export async function resetPassword(deps: AuthDeps, token: string, password: string): Promise<void> {
   await assertPasswordPolicy(password, "password", deps);
   const [hash, passwordHash] = await Promise.all([sha256Hex(token), hashPassword(password, deps.config.PASSWORD_PEPPERS)]);
-  const result = await deps.db.execute<{ id: string }>(sql`
+  const result = await deps.db.execute<{ id: string; email: string }>(sql`
     with spent as (
       update one_time_tokens set used_at = now()
       where token_hash = ${hash} and purpose = 'password_reset' and used_at is null and expires_at > now()
@@ -65,7 +62,7 @@ export async function resetPassword(deps: AuthDeps, token: string, password: str
     ), changed as (
       update users set password_hash = ${passwordHash}, updated_at = now(), sessions_revoked_at = now()
       where id in (select user_id from spent)
-      returning id
+      returning id, email
     ), others as (
       update one_time_tokens set used_at = now()
       where user_id in (select id from changed) and purpose = 'password_reset' and used_at is null
@@ -79,19 +76,21 @@ export async function resetPassword(deps: AuthDeps, token: string, password: str
       ${auditFromCte("changed", deps.origin, { action: "auth.password.reset", actorUserId: sql`id`, targetType: "user", targetId: sql`id` })}
       returning id
     )
-    select id, (select count(*) from others) as others, (select count(*) from revoked) as revoked,
+    select id, email, (select count(*) from others) as others, (select count(*) from revoked) as revoked,
       (select count(*) from audited) as audited
     from changed`);
-  const userId = result.rows[0]?.id;
-  if (!userId) throw BadRequest("The reset link is invalid, expired or already used.");
-  await deps.rateLimiter.revokeSessions(userId);
+  const changed = result.rows[0];
+  if (!changed) throw BadRequest("The reset link is invalid, expired or already used.");
+  await Promise.all([deps.rateLimiter.revokeSessions(changed.id), clearAfterReset(deps, changed.email)]);
 }
 
 /**
- * Changes the password after checking the current one, which shares the login lockout (same
- * account key: 5 wrong guesses per 15 minutes across both). The database changes first (new hash,
- * every refresh token and outstanding reset link spent), then every access token is revoked, and
- * only then is the caller's new pair made, so no session minted meanwhile outlives the change.
+ * Changes the password after checking the current one, which shares the login lockout: 5 wrong
+ * guesses lock the session out of trying again, and they count toward the account's backoff (see
+ * LOGIN_LOCKOUT). The database changes first (new hash, every refresh token and outstanding reset
+ * link spent), then every access token but the new session's is revoked, and only then is the
+ * caller's new pair made: the caller goes on in a fresh session (its old access and refresh
+ * tokens end with every other session's).
  */
 export async function changePassword(
   deps: AuthDeps,
@@ -102,11 +101,10 @@ export async function changePassword(
   const { db, config, rateLimiter } = deps;
   const [user] = await db.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, caller.userId));
   if (!user) throw NotFound("No such user.");
-  const account = await sha256Hex(user.email.toLowerCase());
-  const attempt = await rateLimiter.reserveLoginAttempt(account, LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECONDS);
-  if (!attempt.allowed) throw TooManyRequests(Math.max(1, attempt.retryAfterSeconds));
+  // Counted per session, not per address: a signed-in guesser locks itself out, never the owner's sign-in.
+  const settle = await reservePasswordAttempt(deps, user.email, `session:${caller.sessionId ?? caller.userId}`);
   const check = await verifyPassword(input.currentPassword, user.passwordHash, config.PASSWORD_PEPPERS);
-  const locked = await rateLimiter.settleLoginAttempt(account, check.valid, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
+  const locked = await settle(check.valid);
   const audit = (action: "auth.password.changed" | "auth.password.change_failed" | "auth.lockout") =>
     auditInsert(db, deps.origin, { action, organizationId: caller.organizationId, actorUserId: caller.userId, targetType: "user", targetId: caller.userId });
   if (!check.valid) {
@@ -120,12 +118,14 @@ export async function changePassword(
     spendResetTokens(deps, caller.userId),
     audit("auth.password.changed"),
   ]);
-  await rateLimiter.revokeSessions(caller.userId);
-  // The new pair comes after the watermark: the refresh-token insert is a database round trip, so
-  // the access token signed after it is issued later than the revocation.
+  // The new session is spared by the watermark by id, and its refresh family starts in a later
+  // statement than revokeAllSessions' stamp, so only it outlives the change.
+  const session = { userId: caller.userId, organizationId: caller.organizationId, role: caller.role, familyId: uuidv7() };
+  await rateLimiter.revokeSessions(caller.userId, undefined, { exceptSessionId: session.familyId });
   const refreshToken = randomToken();
-  await (await refreshTokenInsert(db, config, refreshToken, caller)).insert;
-  return tokenPair(config, { accessToken: await signAccessToken(config, caller), refreshToken }, caller);
+  await (await refreshTokenInsert(db, config, refreshToken, session)).insert;
+  const accessToken = await signAccessToken(config, { ...session, sessionId: session.familyId });
+  return tokenPair(config, { accessToken, refreshToken }, session);
 }
 
 /** Spends every outstanding password-reset link of a user. */

@@ -10,6 +10,7 @@ import { signAccessToken } from "#src/lib/tokens.ts";
 
 interface RotationRow extends Record<string, unknown> {
   outcome: "rotated" | "reuse";
+  family_id: string;
   user_id: string;
   organization_id: string;
   role: Role | null;
@@ -60,26 +61,37 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string): Pro
       ${auditFromCte("reused", deps.origin, { action: "auth.refresh_reuse", organizationId: sql`organization_id`, actorUserId: sql`user_id`, targetType: "refresh_token_family", targetId: sql`family_id` })}
       returning id
     )
-    select 'rotated' as outcome, user_id, organization_id, role,
+    select 'rotated' as outcome, family_id, user_id, organization_id, role,
       (select count(*) from inserted) as inserted
     from current_member
     union all
-    select 'reuse', user_id, organization_id, null, (select count(*) from revoked) + (select count(*) from audited)
+    select 'reuse', family_id, user_id, organization_id, null, (select count(*) from revoked) + (select count(*) from audited)
     from reused`);
   const row = result.rows[0];
   if (!row || row.outcome !== "rotated" || !row.role) {
     throw Unauthorized("The refresh token is invalid, expired or revoked.");
   }
-  const accessToken = await signAccessToken(deps.config, { userId: row.user_id, organizationId: row.organization_id, role: row.role });
+  const accessToken = await signAccessToken(deps.config, {
+    userId: row.user_id,
+    organizationId: row.organization_id,
+    role: row.role,
+    sessionId: row.family_id,
+  });
   return tokenPair(deps.config, { accessToken, refreshToken: next }, { organizationId: row.organization_id, role: row.role });
 }
 
 export interface Caller {
   userId: string;
   organizationId: string;
+  /** The caller's session (the access token's `sid`); absent on tokens minted before sessions had ids. */
+  sessionId?: string | undefined;
 }
 
-/** Revokes the family of one of the caller's refresh tokens; someone else's token changes nothing. */
+/**
+ * Ends one session: the family of one of the caller's refresh tokens (someone else's token changes
+ * nothing) and, at once, its access tokens, together with those of the session the caller signed
+ * this request with. The user's other sessions go on working.
+ */
 export async function logout(deps: AuthDeps, caller: Caller, refreshToken: string): Promise<void> {
   const { db } = deps;
   const hash = await sha256Hex(refreshToken);
@@ -87,11 +99,12 @@ export async function logout(deps: AuthDeps, caller: Caller, refreshToken: strin
     .select({ familyId: refreshTokens.familyId })
     .from(refreshTokens)
     .where(and(eq(refreshTokens.tokenHash, hash), eq(refreshTokens.userId, caller.userId)));
-  await db.batch([
+  const [ended] = await db.batch([
     db
       .update(refreshTokens)
       .set({ revokedAt: sql`now()` })
-      .where(and(inArray(refreshTokens.familyId, family), isNull(refreshTokens.revokedAt))),
+      .where(and(inArray(refreshTokens.familyId, family), isNull(refreshTokens.revokedAt)))
+      .returning({ familyId: refreshTokens.familyId }),
     auditInsert(db, deps.origin, {
       action: "auth.logout",
       organizationId: caller.organizationId,
@@ -100,6 +113,8 @@ export async function logout(deps: AuthDeps, caller: Caller, refreshToken: strin
       targetId: caller.userId,
     }),
   ]);
+  const sessions = new Set([...ended.map((row) => row.familyId), ...(caller.sessionId ? [caller.sessionId] : [])]);
+  await Promise.all([...sessions].map((sessionId) => deps.rateLimiter.revokeSession(caller.userId, sessionId)));
 }
 
 /**
@@ -127,13 +142,14 @@ export async function logoutAll(deps: AuthDeps, caller: Caller): Promise<void> {
  */
 export async function switchOrganization(deps: AuthDeps, caller: Caller, organizationId: string): Promise<TokenPair> {
   const next = randomToken();
+  const sessionId = uuidv7();
   const result = await deps.db.execute<{ role: Role }>(sql`
     with member as (
       select user_id, organization_id, role from memberships
       where user_id = ${caller.userId} and organization_id = ${organizationId}
     ), inserted as (
       insert into refresh_tokens (id, family_id, user_id, organization_id, token_hash, expires_at)
-      select ${uuidv7()}::uuid, ${uuidv7()}::uuid, user_id, organization_id, ${await sha256Hex(next)}, ${refreshExpiry(deps)}::timestamptz
+      select ${uuidv7()}::uuid, ${sessionId}::uuid, user_id, organization_id, ${await sha256Hex(next)}, ${refreshExpiry(deps)}::timestamptz
       from member
       returning id
     ), audited as (
@@ -143,6 +159,6 @@ export async function switchOrganization(deps: AuthDeps, caller: Caller, organiz
     select role, (select count(*) from inserted) as inserted, (select count(*) from audited) as audited from member`);
   const role = result.rows[0]?.role;
   if (!role) throw NotFound("No such organization.");
-  const accessToken = await signAccessToken(deps.config, { userId: caller.userId, organizationId, role });
+  const accessToken = await signAccessToken(deps.config, { userId: caller.userId, organizationId, role, sessionId });
   return tokenPair(deps.config, { accessToken, refreshToken: next }, { organizationId, role });
 }

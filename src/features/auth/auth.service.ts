@@ -1,11 +1,12 @@
 import { eq, sql } from "drizzle-orm";
-import { type AuthDeps, LOGIN_LOCK_SECONDS, LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECONDS, VERIFY_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import { type AuthDeps, VERIFY_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import { reservePasswordAttempt } from "#src/features/auth/auth.lockout.ts";
 import { newSession, type TokenPair } from "#src/features/auth/auth.sessions.ts";
 import { problemForDbError } from "#src/db/errors.ts";
 import { type Role, memberships, oneTimeTokens, organizations, users } from "#src/db/schema/index.ts";
 import { auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
-import { Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
+import { Conflict, Forbidden, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { burnPasswordTime, hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
 import type { Config } from "#src/env.ts";
@@ -114,15 +115,14 @@ interface LoginRow extends Record<string, unknown> {
 const INVALID_LOGIN = "Invalid email or password.";
 
 /**
- * Password sign-in. The lockout account key is the email's hash, known or not, and an attempt is
- * reserved before the password is checked, so a burst of guesses verifies at most 5.
+ * Password sign-in. The lockout is keyed by the email's hash, known or not, and by the caller's
+ * address (see LOGIN_LOCKOUT); an attempt is reserved before the password is checked, so a burst
+ * from one address verifies at most 5.
  */
 export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOutcome> {
-  const { db, config, rateLimiter } = deps;
+  const { db, config } = deps;
   const email = input.email.toLowerCase();
-  const account = await sha256Hex(email);
-  const attempt = await rateLimiter.reserveLoginAttempt(account, LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECONDS);
-  if (!attempt.allowed) throw TooManyRequests(Math.max(1, attempt.retryAfterSeconds));
+  const settle = await reservePasswordAttempt(deps, email);
 
   const result = await db.execute<LoginRow>(sql`
     select u.id, u.password_hash, u.totp_enabled_at is not null as totp_enabled,
@@ -140,7 +140,7 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
     : await burnPasswordTime(input.password, config.PASSWORD_PEPPERS).then(() => ({ valid: false, needsRehash: false }));
 
   if (!user || !check.valid) {
-    const locked = await rateLimiter.settleLoginAttempt(account, false, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
+    const locked = await settle(false);
     const target = user ? { targetType: "user", targetId: user.id } : {};
     const failed = auditInsert(db, deps.origin, {
       action: "auth.login.failed",
@@ -155,7 +155,7 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
     }
     throw Unauthorized(INVALID_LOGIN);
   }
-  await rateLimiter.settleLoginAttempt(account, true, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
+  await settle(true);
   const rehash = check.needsRehash
     ? [db.update(users).set({ passwordHash: await hashPassword(input.password, config.PASSWORD_PEPPERS) }).where(eq(users.id, user.id))]
     : [];

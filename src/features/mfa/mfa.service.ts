@@ -1,7 +1,8 @@
+import { sql } from "drizzle-orm";
 import type { Database } from "#src/db/client.ts";
 import type { Config } from "#src/env.ts";
 import { chooseOrganization } from "#src/features/auth/auth.service.ts";
-import { newSession, type TokenPair } from "#src/features/auth/auth.sessions.ts";
+import { newSession, revokeOtherSessions, type TokenPair } from "#src/features/auth/auth.sessions.ts";
 import {
   claimTotpStep,
   consumeRecoveryCode,
@@ -19,7 +20,7 @@ import { open, seal } from "#src/lib/envelope.ts";
 import { Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { verifyMfaToken } from "#src/lib/tokens.ts";
 import { generateTotpSecret, otpauthUri, verifyTotp } from "#src/lib/totp.ts";
-import type { RateLimiter, RateLimitPolicy } from "#src/platform/ports.ts";
+import type { LoginLockoutPolicy, RateLimiter } from "#src/platform/ports.ts";
 
 export interface MfaDeps {
   db: Database;
@@ -33,14 +34,19 @@ export interface MfaDeps {
 export interface MfaMember {
   userId: string;
   organizationId: string;
+  /** The caller's session (the access token's `sid`): the one enabling MFA keeps. */
+  sessionId?: string | undefined;
 }
 
 const TOTP_CODE = /^\d{6}$/;
 /** Second-factor guesses per user: 5 failures lock the MFA step for 15 minutes. */
 export const MFA_MAX_FAILURES = 5;
 export const MFA_LOCK_SECONDS = 15 * 60;
-/** An MFA token mints one session: its jti is spent in a bucket that outlives the token. */
-const MFA_TOKEN_POLICY: RateLimitPolicy = { name: "mfa-token", limit: 1, windowSeconds: 600 };
+/** Only the password is known to whoever reaches this step, so one counter per user will do. */
+const MFA_LOCKOUT: LoginLockoutPolicy = { source: { maxFailures: MFA_MAX_FAILURES, windowSeconds: MFA_LOCK_SECONDS, lockSeconds: MFA_LOCK_SECONDS } };
+const MFA_SOURCE = "second-factor";
+/** An MFA token mints one session: its jti is spent for longer than the token lives. */
+const MFA_TOKEN_SPENT_SECONDS = 600;
 
 async function memberState(deps: MfaDeps, member: MfaMember): Promise<MfaUser> {
   const user = await findMfaUser(deps.db, member.userId, member.organizationId);
@@ -80,7 +86,11 @@ export async function startEnrolment(deps: MfaDeps, member: MfaMember) {
   return { secret, otpauthUri: otpauthUri(user.email, secret) };
 }
 
-/** Proves the app holds the secret, turns TOTP on and hands out fresh recovery codes, once. */
+/**
+ * Proves the app holds the secret, turns TOTP on and hands out fresh recovery codes, once. Every
+ * other session of the user ends in the same batch (refresh tokens) and at once after it (access
+ * tokens): they were signed in with a password alone. The session that enabled MFA goes on.
+ */
 export async function confirmEnrolment(deps: MfaDeps, member: MfaMember, code: string) {
   const user = await memberState(deps, member);
   if (user.totpEnabledAt) throw Conflict("Two-factor authentication is already enabled.");
@@ -91,8 +101,11 @@ export async function confirmEnrolment(deps: MfaDeps, member: MfaMember, code: s
   const codeHashes = await Promise.all(
     recoveryCodes.map((recovery) => hashRecoveryCode(recovery, member.userId, deps.config.PASSWORD_PEPPERS)),
   );
+  const enabledAt = new Date();
+  const enabledNow = sql`totp_enabled_at = ${enabledAt.toISOString()}::timestamptz`;
   const [enabled] = await deps.db.batch([
-    ...enableTotp(deps.db, { userId: member.userId, sealedSecret: user.totpSecret, step, enabledAt: new Date(), codeHashes }),
+    ...enableTotp(deps.db, { userId: member.userId, sealedSecret: user.totpSecret, step, enabledAt, codeHashes }),
+    revokeOtherSessions(deps.db, member.userId, member.sessionId, enabledNow),
     auditInsert(deps.db, deps.origin, {
       action: "mfa.enabled",
       organizationId: member.organizationId,
@@ -102,6 +115,7 @@ export async function confirmEnrolment(deps: MfaDeps, member: MfaMember, code: s
     }),
   ]);
   if (enabled.length === 0) throw Conflict("The enrolment changed meanwhile; start again.");
+  await deps.rateLimiter.revokeSessions(member.userId, undefined, { exceptSessionId: member.sessionId });
   return { recoveryCodes };
 }
 
@@ -174,9 +188,9 @@ export async function completeLogin(
   const claims = await verifyMfaToken(deps.config, mfaToken);
   const userId = claims.sub;
   const account = `mfa:${userId}`;
-  const attempt = await deps.rateLimiter.reserveLoginAttempt(account, MFA_MAX_FAILURES, MFA_LOCK_SECONDS);
+  const attempt = await deps.rateLimiter.reserveLoginAttempt(account, MFA_SOURCE, MFA_LOCKOUT);
   if (!attempt.allowed) throw TooManyRequests(Math.max(1, attempt.retryAfterSeconds));
-  const settle = (succeeded: boolean) => deps.rateLimiter.settleLoginAttempt(account, succeeded, MFA_MAX_FAILURES, MFA_LOCK_SECONDS);
+  const settle = (succeeded: boolean) => deps.rateLimiter.settleLoginAttempt(account, MFA_SOURCE, succeeded, MFA_LOCKOUT);
 
   const found = await findMfaLoginUser(deps.db, userId);
   const user = found?.totpEnabledAt ? found : undefined;
@@ -212,8 +226,9 @@ export async function completeLogin(
 
   // Spent only now, so wrong guesses and organization choices do not burn the token; a replayed
   // token mints nothing.
-  const admission = await deps.rateLimiter.admit(`mfa-token:${claims.jti}`, MFA_TOKEN_POLICY);
-  if (admission.revoked || !admission.decision.allowed) throw await fail("token_reused", false, member);
+  if (!(await deps.rateLimiter.spendOnce(`user:${userId}`, `mfa-token:${claims.jti}`, MFA_TOKEN_SPENT_SECONDS))) {
+    throw await fail("token_reused", false, member);
+  }
 
   const audits: Pick<AuditEntry, "action" | "metadata">[] = "code" in factor ? [] : [{ action: "mfa.recovery_code_used" }];
   audits.push({ action: "auth.login.succeeded", metadata: { mfa: factorName(factor) } });

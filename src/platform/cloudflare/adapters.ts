@@ -4,6 +4,7 @@ import { type QueueName, queueProducers } from "#src/jobs/queues.ts";
 import { queueOf } from "#src/jobs/registry.ts";
 import {
   type Adapters,
+  type Admission,
   type Cache,
   type Jobs,
   type Platform,
@@ -23,16 +24,37 @@ export function kvCache(kv: KVNamespace): Cache {
   };
 }
 
-/** One RateLimiter object per key; the readiness probe has an object of its own. */
+/** Object ids kept per isolate; the oldest goes first past this many. */
+const ID_CACHE_SIZE = 1000;
+
+/**
+ * One RateLimiter object per key; the readiness probe has an object of its own. Object ids are
+ * hashed once per isolate and reused. Stubs are not: workerd ties a stub to the request that made
+ * it ("Cannot perform I/O on behalf of a different request"), so each call gets a fresh one.
+ */
 export function durableRateLimiter(namespace: DurableObjectNamespace<RateLimiterObject>): RateLimiter {
-  const stub = (name: string) => namespace.get(namespace.idFromName(name));
+  const ids = new Map<string, DurableObjectId>();
+  const call = <T>(name: string, run: (object: DurableObjectStub<RateLimiterObject>) => Promise<T>): Promise<T> => {
+    let id = ids.get(name);
+    if (!id) {
+      id = namespace.idFromName(name);
+      if (ids.size >= ID_CACHE_SIZE) ids.delete(ids.keys().next().value ?? "");
+      ids.set(name, id);
+    }
+    return run(namespace.get(id));
+  };
   return {
     admit: (subject, policy, session) =>
-      stub(subject).admit({ bucket: policy.name, limit: policy.limit, windowSeconds: policy.windowSeconds, session }),
-    revokeSessions: (userId, organizationId) => stub(`user:${userId}`).revokeSessions(organizationId),
-    reserveLoginAttempt: (account, max, window) => stub(`login:${account}`).reserveLoginAttempt(max, window),
-    settleLoginAttempt: (account, succeeded, max, lock) => stub(`login:${account}`).settleLoginAttempt(succeeded, max, lock),
-    ping: () => stub("readiness-probe").ping(),
+      call<Admission>(subject, (object) => object.admit({ bucket: policy.name, limit: policy.limit, windowSeconds: policy.windowSeconds, session })),
+    revokeSessions: (userId, organizationId, options = {}) =>
+      call(`user:${userId}`, (object) => object.revokeSessions(organizationId, options.exceptSessionId)),
+    revokeSession: (userId, sessionId) => call(`user:${userId}`, (object) => object.revokeSession(sessionId)),
+    reserveLoginAttempt: (account, source, policy) => call(`login:${account}`, (object) => object.reserveLoginAttempt(source, policy)),
+    settleLoginAttempt: (account, source, succeeded, policy) =>
+      call(`login:${account}`, (object) => object.settleLoginAttempt(source, succeeded, policy)),
+    clearLoginLockout: (account, exempt) => call(`login:${account}`, (object) => object.clearLoginLockout(exempt)),
+    spendOnce: (scope, key, ttlSeconds) => call(scope, (object) => object.spendOnce(key, ttlSeconds)),
+    ping: () => call("readiness-probe", (object) => object.ping()),
   };
 }
 

@@ -1,14 +1,20 @@
 import type { Job } from "#src/jobs/job.ts";
 import {
-  type Adapters,
-  type Cache,
-  type Jobs,
-  type Platform,
-  type RateLimitDecision,
-  type RateLimiter,
-  type RateLimitPolicy,
-  systemClock,
-} from "#src/platform/ports.ts";
+  type Counter,
+  consumeWindow,
+  type LockoutState,
+  mergeMarks,
+  nextWatermark,
+  REVOCATION_MEMORY_MS,
+  reserveAttempt,
+  type SessionMark,
+  settleAttempt,
+  tokenRevoked,
+  type Watermark,
+  WHOLE_SESSION,
+  type WindowState,
+} from "#src/platform/limiter-rules.ts";
+import { type Adapters, type Cache, type Jobs, type Platform, type RateLimiter, systemClock } from "#src/platform/ports.ts";
 
 /** In-process adapters for Deno and single-process runs: same contracts, no Cloudflare. */
 export function memoryCache(clock = systemClock): Cache {
@@ -28,69 +34,94 @@ export function memoryCache(clock = systemClock): Cache {
   };
 }
 
-/** The RateLimiter Durable Object's contract in one process: same counts, watermarks, lockout. */
+const accountKey = (account: string) => `${account}|`;
+const sourceKey = (account: string, source: string) => `${account}|source:${source}`;
+
+/**
+ * The RateLimiter Durable Object's contract in one process, by the same rules
+ * (src/platform/limiter-rules.ts): same counts, revocations, lockout and single-use keys.
+ * Expired entries are dropped when next touched.
+ */
 export function memoryRateLimiter(clock = systemClock): RateLimiter {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  const watermarks = new Map<string, number>();
-  const lockouts = new Map<string, { failures: number; windowEnds: number; lockedUntil: number }>();
+  const windows = new Map<string, WindowState>();
+  const watermarks = new Map<string, Watermark>();
+  const marks = new Map<string, SessionMark>();
+  const counters = new Map<string, Counter>();
+  const exemptions = new Map<string, number>();
+  const spent = new Map<string, number>();
   const now = () => clock.now().getTime();
 
-  function consume(bucket: string, policy: RateLimitPolicy): RateLimitDecision {
-    const at = now();
-    const existing = windows.get(bucket);
-    const current = existing && existing.resetAt > at ? existing : { count: 0, resetAt: at + policy.windowSeconds * 1000 };
-    const allowed = current.count + 1 <= policy.limit;
-    if (allowed) current.count += 1;
-    windows.set(bucket, current);
+  function lockoutState(account: string, source: string): LockoutState {
     return {
-      allowed,
-      limit: policy.limit,
-      remaining: Math.max(0, policy.limit - current.count),
-      resetSeconds: Math.max(1, Math.ceil((current.resetAt - at) / 1000)),
+      source: counters.get(sourceKey(account, source)),
+      account: counters.get(accountKey(account)),
+      exemptUntil: exemptions.get(sourceKey(account, source)) ?? 0,
     };
   }
 
-  function lockout(account: string, windowSeconds: number) {
-    const at = now();
-    const state = lockouts.get(account);
-    if (!state || (state.windowEnds <= at && state.lockedUntil <= at)) {
-      const fresh = { failures: 0, windowEnds: at + windowSeconds * 1000, lockedUntil: 0 };
-      lockouts.set(account, fresh);
-      return fresh;
+  function saveLockout(account: string, source: string, state: LockoutState): void {
+    for (const [key, counter] of [
+      [sourceKey(account, source), state.source],
+      [accountKey(account), state.account],
+    ] as const) {
+      if (counter) counters.set(key, counter);
+      else counters.delete(key);
     }
-    return state;
+  }
+
+  function markSession(key: string, mark: SessionMark): void {
+    const existing = marks.get(key);
+    marks.set(key, mergeMarks(existing && existing.expiresAt > now() ? existing : undefined, mark));
   }
 
   return {
     async admit(subject, policy, session) {
       if (session) {
-        const revokedBefore = Math.max(watermarks.get(`${subject}|*`) ?? 0, watermarks.get(`${subject}|${session.organizationId}`) ?? 0);
-        if (revokedBefore && session.issuedAtMs <= revokedBefore) return { revoked: true };
+        const at = now();
+        const scopes = [`${subject}|*`, `${subject}|${session.organizationId}`];
+        const live = scopes.flatMap((scope) => {
+          const watermark = watermarks.get(scope);
+          return watermark && watermark.revokedBefore + REVOCATION_MEMORY_MS > at ? [watermark] : [];
+        });
+        const mark = session.sessionId === undefined ? undefined : marks.get(`${subject}|${session.sessionId}`);
+        if (tokenRevoked(live, mark && mark.expiresAt > at ? mark : undefined, session)) return { revoked: true };
       }
-      return { revoked: false, decision: consume(`${subject}|${policy.name}`, policy) };
+      const bucket = `${subject}|${policy.name}`;
+      const { state, decision } = consumeWindow(windows.get(bucket), now(), policy.limit, policy.windowSeconds);
+      windows.set(bucket, state);
+      return { revoked: false, decision };
     },
-    async revokeSessions(userId, organizationId) {
-      watermarks.set(`user:${userId}|${organizationId ?? "*"}`, now());
+    async revokeSessions(userId, organizationId, options = {}) {
+      const scope = `user:${userId}|${organizationId ?? "*"}`;
+      const previous = watermarks.get(scope);
+      const { watermark, carry } = nextWatermark(previous, now(), options.exceptSessionId ?? null);
+      watermarks.set(scope, watermark);
+      if (carry) markSession(`user:${userId}|${carry.sessionId}`, carry.mark);
     },
-    async reserveLoginAttempt(account, maxFailures, windowSeconds) {
-      const state = lockout(account, windowSeconds);
-      const at = now();
-      if (state.lockedUntil > at) return { allowed: false, retryAfterSeconds: Math.ceil((state.lockedUntil - at) / 1000) };
-      if (state.failures >= maxFailures) return { allowed: false, retryAfterSeconds: Math.ceil((state.windowEnds - at) / 1000) };
-      state.failures += 1;
-      return { allowed: true, retryAfterSeconds: 0 };
+    async revokeSession(userId, sessionId) {
+      markSession(`user:${userId}|${sessionId}`, { revokedBefore: WHOLE_SESSION, expiresAt: now() + REVOCATION_MEMORY_MS });
     },
-    async settleLoginAttempt(account, succeeded, maxFailures, lockSeconds) {
-      const state = lockout(account, lockSeconds);
-      if (succeeded) {
-        lockouts.delete(account);
-        return false;
+    async reserveLoginAttempt(account, source, policy) {
+      const { state, attempt } = reserveAttempt(lockoutState(account, source), now(), policy);
+      if (attempt.allowed) saveLockout(account, source, state);
+      return attempt;
+    },
+    async settleLoginAttempt(account, source, succeeded, policy) {
+      const { state, locked } = settleAttempt(lockoutState(account, source), now(), succeeded, policy);
+      saveLockout(account, source, state);
+      return locked;
+    },
+    async clearLoginLockout(account, exempt) {
+      for (const map of [counters, exemptions]) {
+        for (const key of map.keys()) if (key.startsWith(accountKey(account))) map.delete(key);
       }
-      if (state.failures >= maxFailures && state.lockedUntil <= now()) {
-        state.lockedUntil = now() + lockSeconds * 1000;
-        return true;
-      }
-      return false;
+      if (exempt) exemptions.set(sourceKey(account, exempt.source), now() + exempt.seconds * 1000);
+    },
+    async spendOnce(scope, key, ttlSeconds) {
+      const id = `${scope}|${key}`;
+      if ((spent.get(id) ?? 0) > now()) return false;
+      spent.set(id, now() + ttlSeconds * 1000);
+      return true;
     },
     async ping() {
       return now();
