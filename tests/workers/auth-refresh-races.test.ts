@@ -6,6 +6,7 @@ import { uuidv7 } from "#src/lib/ids.ts";
 import { jsonBody, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { api, testDb } from "./helpers.ts";
 import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
+import { enableMfa } from "./mfa-helpers.ts";
 import { signUp } from "./signup.ts";
 
 interface Pair {
@@ -164,5 +165,32 @@ describe("signing out everywhere stops families started before it", () => {
     expect(reset.status).toBe(204);
     expect((await refresh(tokens.refreshToken)).status).toBe(401);
     expect((await refresh(await racedSuccessor(tokens.refreshToken))).status).toBe(401);
+  });
+
+  it("MFA enabled: other families, and a successor slipped in by a racing rotation, are refused; the enabling family rotates on", async () => {
+    const { email, userId, tokens } = await signup();
+    const login = await post("/api/v1/auth/login", { email, password: PASSWORD });
+    const minted = ((await login.json()) as { tokens: Pair }).tokens;
+    const enabling = { id: userId, email, role: "owner" as const, token: tokens.accessToken, headers: bearer(tokens.accessToken) };
+    await enableMfa(enabling, uniqueIp());
+
+    expect((await refresh(minted.refreshToken)).status).toBe(401);
+    expect((await refresh(await racedSuccessor(minted.refreshToken))).status).toBe(401);
+    expect(await reuseAudits(userId)).toBe(0);
+    const next = await rotate(tokens.refreshToken);
+    expect((await refresh(next.refreshToken)).status).toBe(200);
+  });
+
+  it("a rotation racing MFA being enabled never yields a usable refresh token for the other session", async () => {
+    const { email, userId, tokens } = await signup();
+    const login = await post("/api/v1/auth/login", { email, password: PASSWORD });
+    const other = ((await login.json()) as { tokens: Pair }).tokens;
+    const enabling = { id: userId, email, role: "owner" as const, token: tokens.accessToken, headers: bearer(tokens.accessToken) };
+    const [rotated] = await Promise.all([refresh(other.refreshToken), enableMfa(enabling, uniqueIp())]);
+    if (rotated.status === 200) {
+      expect((await refresh(((await rotated.json()) as { tokens: Pair }).tokens.refreshToken)).status).toBe(401);
+    } else {
+      expect(rotated.status).toBe(401);
+    }
   });
 });
