@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTenant, type Tenant } from "./fixtures.ts";
 import { api, problemOf } from "./helpers.ts";
@@ -29,5 +29,12 @@ describe("fuzzer regressions", () => {
     expect(response.status).toBe(503);
     expect(response.headers.get("Retry-After")).toMatch(/^\d+$/);
     expect((await problemOf(response)).detail).toMatch(/database/i);
+  });
+
+  it("runs the rate limiter's cleanup alarm (its next-expiry query stays within SQLite's compound-select limit)", async () => {
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`fuzz-alarm-${crypto.randomUUID()}`));
+    await stub.admit({ bucket: "reads", limit: 10, windowSeconds: 60 });
+    await stub.spendOnce("fuzz-once", 60);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
   });
 });

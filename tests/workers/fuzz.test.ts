@@ -24,7 +24,7 @@ const settings = inject("fuzz");
 const REQUESTS = Number(settings.requests) > 0 ? Math.floor(Number(settings.requests)) : 2000;
 const SEED = settings.seed !== "" && Number.isFinite(Number(settings.seed)) ? Number(settings.seed) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 /** Requests per tenant: a fresh one now and then, since some requests (logout-all, password change) revoke its tokens. */
-const PER_TENANT = 150;
+const PER_TENANT = 60;
 const CONCURRENCY = 6;
 const MAX_REPORTED = 15;
 
