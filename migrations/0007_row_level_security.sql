@@ -9,7 +9,8 @@
 --   account       every row: flows keyed by a user or a secret (login, signup, refresh, reset,
 --                 invitation accept, API-key lookup, /me, switch); their own WHERE narrows them
 --   system        every row: cross-organization jobs, each round trip audited ('system.scope')
---   unset         no rows: a connection that never said who it is sees no tenant data
+--   anything else no rows: background jobs run as 'jobs' and must ask for 'system' by name, and
+--                 a connection that never said who it is sees no tenant data
 DO $$
 BEGIN
   CREATE ROLE tend_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;

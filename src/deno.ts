@@ -36,7 +36,7 @@ const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, { runtime: "deno" });
 const trustedProxies = config.TRUSTED_PROXIES.flatMap((text) => parseCidr(text) ?? []);
 const app = createApp(
-  memoryPlatform((job) => runJob(job, { db: createDb(parseConfig(env)), logger, clock: systemClock })),
+  memoryPlatform((job) => runJob(job, { db: createDb(parseConfig(env), { scope: { kind: "jobs" } }), logger, clock: systemClock })),
 );
 
 /** Swagger UI's files, copied by scripts/docs-assets.ts; Workers serves them as static assets. */

@@ -14,7 +14,7 @@ const app = createApp(cloudflarePlatform);
 function jobDeps(env: WorkerEnv, base: Record<string, string>): JobDeps {
   const config = parseConfig(env);
   return {
-    db: createDb(config),
+    db: createDb(config, { scope: { kind: "jobs" } }),
     logger: createLogger(config.LOG_LEVEL, base),
     clock: cloudflarePlatform.adapters(env).clock,
   };

@@ -28,12 +28,15 @@ interface DbContext {
  * - `account`: flows keyed by a user or a secret rather than an organization, or that span the
  *   caller's organizations: login, signup, refresh, reset, invitation accept, API-key lookup,
  *   /me, switch, logout-all. RLS does not narrow these; their own WHERE does.
+ * - `jobs`: background work (queue consumers, cron): no tenant rows at all, so a job that needs
+ *   them must ask for `system` by name.
  * - `system`: jobs that span organizations; every round trip also writes an audit row naming
  *   the job, in the same transaction.
  */
 export type DbScope =
   | { kind: "organization"; organizationId: string }
   | { kind: "account" }
+  | { kind: "jobs" }
   | { kind: "system"; job: string };
 
 /** The role every app query runs as: no BYPASSRLS, not a superuser, not the tables' owner. */

@@ -130,6 +130,16 @@ describe(`row-level security (${inject("databaseBackend")})`, () => {
     expect(counted?.rows).toEqual([{ n: "0" }]);
   });
 
+  it("gives background jobs no tenant rows unless they ask for the system scope", async () => {
+    const db = createDb(parseConfig(env), { scope: { kind: "jobs" } });
+    const [members, runs] = await db.batch([
+      db.select({ userId: memberships.userId }).from(memberships),
+      db.execute<{ n: string }>(sql`select count(*) >= 0 as n from job_runs`),
+    ]);
+    expect(members).toEqual([]);
+    expect(runs.rows).toHaveLength(1);
+  });
+
   it("lets an audited system scope span organizations, writing the job's name in the same transaction", async () => {
     const job = `rls-test-${uuidv7()}`;
     const db = systemScope(testDb(), job);
