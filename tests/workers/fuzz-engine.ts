@@ -295,6 +295,11 @@ export function fuzzRequest(index: number, operation: Operation, context: FuzzCo
         ["Accept", "text/html"],
         ["Accept-Encoding", "gzip;q=abc"],
         ["Origin", "https://evil.test"],
+        ["Content-Encoding", "gzip"],
+        ["Content-Encoding", "br, deflate"],
+        ["X-HTTP-Method-Override", "DELETE"],
+        ["X-Forwarded-For", "127.0.0.1, ::1, not-an-ip"],
+        ["Range", "bytes=0-0,-1"],
         ["If-None-Match", "*"],
       ] as const);
       headers[name] = value;
@@ -350,5 +355,6 @@ export function responseDefect(status: number, contentType: string | null, text:
   }
   const detail = (problem as { detail?: unknown }).detail;
   if (typeof detail !== "string" || detail.trim() === "") return `answered ${status} with a problem without detail: ${text.slice(0, 300)}`;
+  if ((problem as { status?: unknown }).status !== status) return `answered ${status} with a problem whose status differs: ${text.slice(0, 300)}`;
   return undefined;
 }

@@ -88,6 +88,7 @@ describe("schema-driven fuzzing of every documented operation", () => {
       const statuses = new Map<number, number>();
       const byCredentials = new Map<string, Map<number, number>>();
       const slowest: { ms: number; line: string }[] = [];
+      const timeByOperation = new Map<string, number>();
       const covered = new Map<string, number>();
       const defects: string[] = [];
       let failures = 0;
@@ -114,6 +115,7 @@ describe("schema-driven fuzzing of every documented operation", () => {
           modeStatuses.set(status, (modeStatuses.get(status) ?? 0) + 1);
           byCredentials.set(mode, modeStatuses);
           covered.set(request.operation, (covered.get(request.operation) ?? 0) + 1);
+          timeByOperation.set(request.operation, (timeByOperation.get(request.operation) ?? 0) + ms);
           if (status === 503) retries.push(request);
           else if (defect) record(request, defect);
         });
@@ -128,6 +130,8 @@ describe("schema-driven fuzzing of every documented operation", () => {
       }
       console.log(`fuzz: statuses ${distribution(statuses)}`);
       for (const [mode, counts] of byCredentials) console.log(`fuzz:   with ${mode} credentials ${distribution(counts)}`);
+      const costliest = [...timeByOperation].sort(([, a], [, b]) => b - a).slice(0, 5);
+      console.log(`fuzz: most time spent in ${costliest.map(([name, ms]) => `${name} ${Math.round(ms / CONCURRENCY)} ms`).join(", ")}`);
       console.log(`fuzz: slowest\n  ${slowest.map((entry) => entry.line).join("\n  ")}`);
       console.log(`fuzz: ${covered.size}/${operations.length} operations covered, ${failures} defects`);
       const uncovered = operations.map((operation) => `${operation.method} ${operation.path}`).filter((name) => !covered.has(name));
