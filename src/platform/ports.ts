@@ -23,8 +23,6 @@ export interface RateLimitDecision {
   resetSeconds: number;
 }
 
-export type WindowDecision = RateLimitDecision;
-
 /** An access token as the revocation check sees it. */
 export interface SessionToken {
   organizationId: string;

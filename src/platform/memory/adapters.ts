@@ -2,6 +2,7 @@ import type { Job } from "#src/jobs/job.ts";
 import {
   type Counter,
   consumeWindow,
+  counterExpiresAt,
   type LockoutState,
   mergeMarks,
   nextWatermark,
@@ -40,9 +41,9 @@ const sourceKey = (account: string, source: string) => `${account}|source:${sour
 /**
  * The RateLimiter Durable Object's contract in one process, by the same rules
  * (src/platform/limiter-rules.ts): same counts, revocations, lockout and single-use keys.
- * Expired entries are dropped when next touched.
+ * Expired entries are ignored when read and swept every thousand admissions.
  */
-export function memoryRateLimiter(clock = systemClock): RateLimiter {
+export function memoryRateLimiter(clock = systemClock): RateLimiter & { stored(): number } {
   const windows = new Map<string, WindowState>();
   const watermarks = new Map<string, Watermark>();
   const marks = new Map<string, SessionMark>();
@@ -50,6 +51,16 @@ export function memoryRateLimiter(clock = systemClock): RateLimiter {
   const exemptions = new Map<string, number>();
   const spent = new Map<string, number>();
   const now = () => clock.now().getTime();
+  let admissions = 0;
+
+  /** Forgets what has expired, now and then, so a long-running process does not grow. */
+  function sweep(at: number): void {
+    for (const [key, state] of windows) if (state.resetAt <= at) windows.delete(key);
+    for (const [key, watermark] of watermarks) if (watermark.revokedBefore + REVOCATION_MEMORY_MS <= at) watermarks.delete(key);
+    for (const [key, mark] of marks) if (mark.expiresAt <= at) marks.delete(key);
+    for (const [key, counter] of counters) if (counterExpiresAt(counter) <= at) counters.delete(key);
+    for (const map of [exemptions, spent]) for (const [key, until] of map) if (until <= at) map.delete(key);
+  }
 
   function lockoutState(account: string, source: string): LockoutState {
     return {
@@ -76,6 +87,8 @@ export function memoryRateLimiter(clock = systemClock): RateLimiter {
 
   return {
     async admit(subject, policy, session) {
+      admissions += 1;
+      if (admissions % 1000 === 0) sweep(now());
       if (session) {
         const at = now();
         const scopes = [`${subject}|*`, `${subject}|${session.organizationId}`];
@@ -125,6 +138,10 @@ export function memoryRateLimiter(clock = systemClock): RateLimiter {
     },
     async ping() {
       return now();
+    },
+    /** How many entries are held, expired or not (tests, metrics). */
+    stored() {
+      return [windows, watermarks, marks, counters, exemptions, spent].reduce((total, map) => total + map.size, 0);
     },
   };
 }
