@@ -138,6 +138,11 @@ describe("the OpenAPI document", () => {
     expect(operation("/api/v1/me", "get").security).toEqual([{ bearer: [] }]);
     expect(operation("/api/v1/members", "get").security).toEqual([{ bearer: [] }, { apiKey: [] }]);
     expect(operation("/api/v1/auth/login", "post").security).toEqual([{}]);
+    // What a service throws is declared beside the derived statuses (login's 403 for no membership).
+    for (const path of ["/api/v1/auth/login", "/api/v1/auth/mfa/verify"]) {
+      expect(Object.keys(operation(path, "post").responses ?? {})).toEqual(expect.arrayContaining(["401", "403", "409", "413", "415", "422"]));
+      expect(operation(path, "post").responses?.["409"]?.content?.["application/problem+json"]?.schema?.$ref).toBe("#/components/schemas/OrganizationChoiceRequired");
+    }
     const problems: string[] = [];
     for (const [path, item] of Object.entries(document.paths)) {
       for (const [method, op] of Object.entries(item)) {

@@ -114,8 +114,10 @@ export const login = defineRoute({
   operationId: "login",
   tags,
   summary: "Sign in with email and password; locks the account for 15 minutes after 5 failures",
-  description: "Answers the token pair, or an MFA token for POST /auth/mfa/verify. A member of several organizations sends organizationId (see the 409).",
+  description:
+    "Answers the token pair, or an MFA token for POST /auth/mfa/verify. A member of several organizations sends organizationId (see the 409); 403 when the account belongs to none, or not to the one named.",
   rateLimit: "auth",
+  problems: [403],
   request: { body: jsonBody(LoginBody) },
   responses: {
     200: jsonResponse("Signed in, or the MFA step is required", LoginResultSchema),

@@ -100,8 +100,10 @@ export const verify = defineRoute({
   operationId: "verifyMfa",
   tags: ["Auth"],
   summary: "Second login step: the MFA token (single use) with a TOTP code or a recovery code; 5 wrong codes lock it for 15 minutes",
-  description: "Send exactly one of code and recoveryCode. A member of several organizations also sends organizationId (see the 409).",
+  description:
+    "Send exactly one of code and recoveryCode. A member of several organizations also sends organizationId (see the 409); 403 when it differs from the one named at sign-in.",
   rateLimit: "auth",
+  problems: [403],
   request: { body: jsonBody(MfaVerifySchema) },
   responses: {
     200: jsonResponse("Signed in", MfaLoginSchema),
