@@ -35,14 +35,15 @@ async function contextFor(tenant: Tenant): Promise<FuzzContext> {
     headers: { ...owner.headers, "Content-Type": "application/json" },
     body: JSON.stringify({ name: "fuzz key", scopes: ["organization:read", "organization:write", "members:read", "members:write", "invitations:write", "api-keys:read"] }),
   });
-  const key = created.status === 201 ? ((await created.json()) as { id: string; key: string }) : undefined;
+  if (created.status !== 201) throw new Error(`fuzz: could not create the API key to fuzz with (${created.status}): ${await created.text()}`);
+  const key = (await created.json()) as { id: string; key: string };
   const members = Object.values(tenant.members);
   return {
     organizationId: tenant.organizationId,
     memberIds: members.map((member) => member.id),
     tokens: members.map((member) => member.token),
-    apiKey: key?.key,
-    apiKeyId: key?.id,
+    apiKey: key.key,
+    apiKeyId: key.id,
     password: PASSWORD,
   };
 }
