@@ -25,7 +25,10 @@ function isClean(value: string, allowLineBreaks: boolean): boolean {
 export const TEXT_MAX_LENGTH = 1000;
 export const LONG_TEXT_MAX_LENGTH = 10_000;
 
-/** A single-line string: no control characters, no lone surrogates; `maxLength` unless a tighter `.max()` follows. */
+/**
+ * A single-line string: no control characters, no lone surrogates, at most `maxLength`. Pass a
+ * longer bound here (`text(2048)`): a later `.max()` can only tighten it, never raise it.
+ */
 export const text = (maxLength = TEXT_MAX_LENGTH) =>
   z
     .string()

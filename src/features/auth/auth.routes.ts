@@ -8,7 +8,7 @@ import { text, uuid } from "#src/lib/text.ts";
 
 const tags: ["Auth"] = ["Auth"];
 const Email = text().trim().email().max(254);
-const Password = text().min(1).max(1024);
+const Password = text(1024).min(1);
 const OpaqueToken = text().min(16).max(256);
 
 /** What the 409 of a sign-in that needs an organization looks like. */
@@ -62,7 +62,7 @@ export const signup = defineRoute({
 });
 
 const SignupConfirmBody = z
-  .object({ token: text().min(16).max(2048).openapi({ description: "The token of the mailed sign-up link" }) })
+  .object({ token: text(2048).min(16).openapi({ description: "The token of the mailed sign-up link" }) })
   .strict()
   .openapi("SignupConfirmRequest");
 
@@ -99,7 +99,7 @@ export const LoginResultSchema = z
     z.object({ mfaRequired: z.literal(false), tokens: TokenPairSchema }),
     z.object({
       mfaRequired: z.literal(true),
-      mfaToken: text().openapi({ description: "For POST /auth/mfa/verify; valid 5 minutes" }),
+      mfaToken: text(2048).openapi({ description: "A signed JWT for POST /auth/mfa/verify; valid 5 minutes" }),
     }),
   ])
   .openapi("LoginResult");

@@ -17,7 +17,7 @@ export const InvitationAcceptSchema = z
   .object({
     token: text().min(1).max(200).openapi({ description: "From the invitation email" }),
     name: text().trim().min(1).max(200).optional(),
-    password: text().min(1).max(1024).optional(),
+    password: text(1024).min(1).optional(),
   })
   .strict()
   .openapi("InvitationAccept");

@@ -28,7 +28,7 @@ export const RecoveryCodesSchema = z
 
 export const MfaVerifySchema = z
   .strictObject({
-    mfaToken: text().min(1).openapi({ description: "From POST /auth/login when it answers mfaRequired" }),
+    mfaToken: text(2048).min(1).openapi({ description: "From POST /auth/login when it answers mfaRequired" }),
     code: TotpCode.optional(),
     recoveryCode: RecoveryCode.optional(),
     organizationId: uuid()
