@@ -19,7 +19,7 @@ interface DbContext {
 }
 
 /**
- * Whose rows a client may see, enforced by row-level security (migration 0006) on every tenant
+ * Whose rows a client may see, enforced by row-level security (migration 0007) on every tenant
  * table. Every request the client sends is a transaction whose first statement sets the scope
  * and switches to the `tend_app` role (which does not bypass RLS), so the setting rides in the
  * same round trip as the query and dies with its transaction.
