@@ -11,6 +11,7 @@ import { uuidv7 } from "#src/lib/ids.ts";
 import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
 import { signAccessToken } from "#src/lib/tokens.ts";
 import type { Caller } from "#src/features/auth/auth.refresh.service.ts";
+import { mailLink } from "#src/platform/mailer.ts";
 
 export const FORGOT_MESSAGE = "If an account uses this email, a reset link is on its way.";
 
@@ -39,8 +40,9 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
     deps.mailer.send({
       to: address,
       subject: "Reset your Tend password",
-      text: `Reset your password (the link works once, for 30 minutes): ${deps.config.APP_URL}/reset-password?token=${token}`,
+      text: `Reset your password (the link works once, for 30 minutes): ${mailLink(deps.config, "/reset-password", token)}`,
       template: "password-reset",
+      api: { path: "/api/v1/auth/password/reset", body: { token, password: "<a new password>" } },
     }),
   );
 }
@@ -134,24 +136,4 @@ function spendResetTokens(deps: AuthDeps, userId: string) {
     .update(oneTimeTokens)
     .set({ usedAt: sql`now()` })
     .where(and(eq(oneTimeTokens.userId, userId), eq(oneTimeTokens.purpose, "password_reset"), isNull(oneTimeTokens.usedAt)));
-}
-
-/** Spends an email-verification token (once) and marks the address verified. */
-export async function verifyEmail(deps: AuthDeps, token: string): Promise<void> {
-  const hash = await sha256Hex(token);
-  const result = await deps.db.execute<{ id: string }>(sql`
-    with spent as (
-      update one_time_tokens set used_at = now()
-      where token_hash = ${hash} and purpose = 'email_verify' and used_at is null and expires_at > now()
-      returning user_id
-    ), verified as (
-      update users set email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
-      where id in (select user_id from spent)
-      returning id
-    ), audited as (
-      ${auditFromCte("verified", deps.origin, { action: "auth.email.verified", actorUserId: sql`id`, targetType: "user", targetId: sql`id` })}
-      returning id
-    )
-    select id, (select count(*) from audited) as audited from verified`);
-  if (!result.rows[0]) throw BadRequest("The verification link is invalid, expired or already used.");
 }

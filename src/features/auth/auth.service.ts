@@ -1,26 +1,15 @@
 import { eq, sql } from "drizzle-orm";
-import { type AuthDeps, VERIFY_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
 import { reservePasswordAttempt } from "#src/features/auth/auth.lockout.ts";
 import { newSession, type TokenPair } from "#src/features/auth/auth.sessions.ts";
-import { problemForDbError } from "#src/db/errors.ts";
-import { type Role, memberships, oneTimeTokens, organizations, users } from "#src/db/schema/index.ts";
+import { type Role, users } from "#src/db/schema/index.ts";
 import { auditInsert } from "#src/lib/audit.ts";
-import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
-import { Conflict, Forbidden, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
-import { uuidv7 } from "#src/lib/ids.ts";
+import { Forbidden, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { burnPasswordTime, hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
 import type { Config } from "#src/env.ts";
 import { checkPassword } from "#src/lib/password-policy.ts";
 import { breachCheckFor } from "#src/platform/pwned-passwords.ts";
 import { signMfaToken } from "#src/lib/tokens.ts";
-
-export interface SignupInput {
-  organizationName: string;
-  organizationSlug?: string | undefined;
-  name: string;
-  email: string;
-  password: string;
-}
 
 /**
  * Throws 422 naming `field` when the password breaks the policy: the bundled list and derived
@@ -29,69 +18,6 @@ export interface SignupInput {
 export async function assertPasswordPolicy(password: string, field: string, deps?: { config: Config }): Promise<void> {
   const problem = await checkPassword(password, deps && breachCheckFor(deps.config));
   if (problem) throw ValidationFailed([{ path: `body.${field}`, message: problem }]);
-}
-
-function slugFrom(name: string): string {
-  const base = name
-    .toLowerCase()
-    .normalize("NFKD")
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 40);
-  return `${base || "org"}-${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, "0")}`.replace(/^-/, "o");
-}
-
-/** A new organization, its owner, the first session and an email-verification mail: one batch. */
-export async function signup(deps: AuthDeps, input: SignupInput) {
-  assertPasswordPolicy(input.password, "password");
-  const { db, config } = deps;
-  const email = input.email.toLowerCase();
-  const userId = uuidv7();
-  const organization = { id: uuidv7(), name: input.organizationName, slug: input.organizationSlug ?? slugFrom(input.organizationName), timezone: "UTC" };
-  const verifyToken = randomToken();
-  const [passwordHash, verifyHash, session] = await Promise.all([
-    hashPassword(input.password, config.PASSWORD_PEPPERS),
-    sha256Hex(verifyToken),
-    newSession(db, config, { userId, organizationId: organization.id, role: "owner" }),
-  ]);
-  try {
-    await db.batch([
-      db.insert(organizations).values(organization),
-      db.insert(users).values({ id: userId, email, name: input.name, passwordHash }),
-      db.insert(memberships).values({ organizationId: organization.id, userId, role: "owner" }),
-      db.insert(oneTimeTokens).values({
-        id: uuidv7(),
-        userId,
-        purpose: "email_verify",
-        tokenHash: verifyHash,
-        expiresAt: new Date(Date.now() + VERIFY_TOKEN_TTL_MS),
-      }),
-      session.insert,
-      auditInsert(db, deps.origin, {
-        action: "auth.signup",
-        organizationId: organization.id,
-        actorUserId: userId,
-        targetType: "user",
-        targetId: userId,
-      }),
-    ]);
-  } catch (error) {
-    if (problemForDbError(error)?.status === 409) throw Conflict("This email is already registered, or the organization slug is taken.");
-    throw error;
-  }
-  deps.defer(
-    deps.mailer.send({
-      to: email,
-      subject: "Confirm your email for Tend",
-      text: `Confirm your email address: ${config.APP_URL}/verify-email?token=${verifyToken}`,
-      template: "email-verify",
-    }),
-  );
-  return {
-    user: { id: userId, email, name: input.name, emailVerified: false, mfaEnabled: false },
-    organization,
-    tokens: session.tokens,
-  };
 }
 
 export interface LoginInput {

@@ -1,3 +1,4 @@
+import { mailLink } from "#src/platform/mailer.ts";
 import type { Database } from "#src/db/client.ts";
 import type { Role } from "#src/db/schema/index.ts";
 import { scoped } from "#src/db/scope.ts";
@@ -53,12 +54,13 @@ export async function createInvitation(deps: InvitationDeps, auth: AuthContext, 
       metadata: { role: input.role },
     }),
   ]);
-  const link = `${deps.config.APP_URL}/accept-invitation?token=${encodeURIComponent(token)}`;
+  const link = mailLink(deps.config, "/accept-invitation", token);
   await deps.mailer.send({
     to: email,
     subject: "You're invited to Tend",
     text: `You have been invited to join an organization on Tend as ${input.role}.\n\nAccept within ${INVITATION_TTL_DAYS} days: ${link}\n`,
     template: "invitation",
+    api: { path: "/api/v1/invitations/accept", body: { token, name: "<your name>", password: "<a password>" } },
   });
   return { id, email, role: input.role, expiresAt: expiresAt.toISOString() };
 }
