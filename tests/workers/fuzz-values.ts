@@ -113,6 +113,7 @@ export const HOSTILE_IDS: readonly string[] = [
   "0193A7E0-0000-7000-8000-00000000000G",
   "0193a7e000007000800000000000000",
   "x".repeat(10_000),
+  "x".repeat(HUGE),
   "9".repeat(2000),
   "..",
   "..%2F..%2Fadmin",
