@@ -25,21 +25,28 @@ export const DEMO_OWNER = {
 export async function seed(databaseUrl: string, httpEndpoint?: string, passwordPeppers?: string): Promise<boolean> {
   if (httpEndpoint) neonConfig.fetchEndpoint = () => httpEndpoint;
   const sql = neon(databaseUrl);
-  const inserted = await sql`insert into organizations (id, name, slug)
-    values (${DEMO_ORGANIZATION.id}, ${DEMO_ORGANIZATION.name}, ${DEMO_ORGANIZATION.slug})
-    on conflict do nothing returning id`;
-  if (passwordPeppers) {
-    const passwordHash = await hashPassword(DEMO_OWNER.password, configSchema.shape.PASSWORD_PEPPERS.parse(passwordPeppers));
-    await sql.transaction([
-      sql`insert into users (id, email, name, password_hash, email_verified_at)
-        values (${DEMO_OWNER.id}, ${DEMO_OWNER.email}, ${DEMO_OWNER.name}, ${passwordHash}, now())
-        on conflict do nothing`,
-      sql`insert into memberships (organization_id, user_id, role)
-        select ${DEMO_ORGANIZATION.id}, id, 'owner' from users where id = ${DEMO_OWNER.id}
-        on conflict do nothing`,
-    ]);
-  }
-  return inserted.length > 0;
+  const owner = passwordPeppers
+    ? { ...DEMO_OWNER, passwordHash: await hashPassword(DEMO_OWNER.password, configSchema.shape.PASSWORD_PEPPERS.parse(passwordPeppers)) }
+    : undefined;
+  // One transaction in the audited system scope: row-level security (migration 0007) binds the
+  // tables' owner too, so the seed says whose rows it writes, like a migration does.
+  const [, inserted] = await sql.transaction([
+    sql`select set_config('app.scope', 'system', true)`,
+    sql`insert into organizations (id, name, slug)
+      values (${DEMO_ORGANIZATION.id}, ${DEMO_ORGANIZATION.name}, ${DEMO_ORGANIZATION.slug})
+      on conflict do nothing returning id`,
+    ...(owner
+      ? [
+          sql`insert into users (id, email, name, password_hash, email_verified_at)
+            values (${owner.id}, ${owner.email}, ${owner.name}, ${owner.passwordHash}, now())
+            on conflict do nothing`,
+          sql`insert into memberships (organization_id, user_id, role)
+            select ${DEMO_ORGANIZATION.id}, id, 'owner' from users where id = ${owner.id}
+            on conflict do nothing`,
+        ]
+      : []),
+  ]);
+  return (inserted?.length ?? 0) > 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

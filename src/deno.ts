@@ -8,9 +8,10 @@ import { createDb } from "#src/db/client.ts";
 import { type Config, ConfigError, parseConfig } from "#src/env.ts";
 import { runJob } from "#src/jobs/runner.ts";
 import { clientAddress, parseCidr } from "#src/lib/client-address.ts";
+import { backgroundDeps } from "#src/lib/deps.ts";
 import { createLogger } from "#src/lib/logger.ts";
 import { memoryPlatform } from "#src/platform/memory/adapters.ts";
-import { systemClock } from "#src/platform/ports.ts";
+import { createMailer } from "#src/platform/mailer.ts";
 
 const env: Record<string, string> = Deno.env.toObject();
 
@@ -36,7 +37,19 @@ const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, { runtime: "deno" });
 const trustedProxies = config.TRUSTED_PROXIES.flatMap((text) => parseCidr(text) ?? []);
 const app = createApp(
-  memoryPlatform((job) => runJob(job, { db: createDb(parseConfig(env), { scope: { kind: "jobs" } }), logger, clock: systemClock })),
+  memoryPlatform((job, adapters) =>
+    runJob(
+      job,
+      backgroundDeps({
+        db: createDb(config, { scope: { kind: "jobs" } }),
+        config,
+        logger,
+        adapters,
+        mailer: createMailer(config, logger),
+        run: `memory-queue:${job.kind}`,
+      }),
+    ),
+  ),
 );
 
 /** Swagger UI's files, copied by scripts/docs-assets.ts; Workers serves them as static assets. */

@@ -4,28 +4,36 @@ import { parseBindings, parseConfig, type WorkerEnv } from "#src/env.ts";
 import { consumeDeadLetters, consumeJobs } from "#src/jobs/consumer.ts";
 import { runCron } from "#src/jobs/cron.ts";
 import type { JobDeps } from "#src/jobs/runner.ts";
+import { backgroundDeps } from "#src/lib/deps.ts";
 import { createLogger } from "#src/lib/logger.ts";
+import { createMailer } from "#src/platform/mailer.ts";
 import { cloudflarePlatform } from "#src/platform/cloudflare/adapters.ts";
 
 export { RateLimiter } from "../durable-objects/rate-limiter.ts";
 
 const app = createApp(cloudflarePlatform);
 
-function jobDeps(env: WorkerEnv, base: Record<string, string>): JobDeps {
+/** A queue batch's dependencies: the same object a request's services get, acting as the system. */
+function jobDeps(env: WorkerEnv, run: string, ctx: ExecutionContext): JobDeps {
   const config = parseConfig(env);
-  return {
+  const logger = createLogger(config.LOG_LEVEL, { run });
+  return backgroundDeps({
     db: createDb(config, { scope: { kind: "jobs" } }),
-    logger: createLogger(config.LOG_LEVEL, base),
-    clock: cloudflarePlatform.adapters(env).clock,
-  };
+    config,
+    logger,
+    adapters: cloudflarePlatform.adapters(env),
+    mailer: createMailer(config, logger),
+    run,
+    waitUntil: (work) => ctx.waitUntil(work),
+  });
 }
 
 /** The Worker: HTTP through the app; queue batches and cron ticks through the jobs module. */
 export default {
   fetch: app.fetch,
 
-  async queue(batch, env) {
-    const deps = jobDeps(env, { queue: batch.queue });
+  async queue(batch, env, ctx) {
+    const deps = jobDeps(env, `queue:${batch.queue}`, ctx);
     const { DEAD_LETTER_QUEUE, DEAD_LETTERS } = parseBindings(env);
     if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, deps);
     else await consumeJobs(batch, { ...deps, deadLetterQueue: DEAD_LETTERS });

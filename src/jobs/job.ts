@@ -1,17 +1,14 @@
 import { z } from "zod";
-import type { Database } from "#src/db/client.ts";
 import type { QueueName } from "#src/jobs/queues.ts";
-import type { Logger } from "#src/lib/logger.ts";
-import type { Clock } from "#src/platform/ports.ts";
+import type { Deps } from "#src/lib/deps.ts";
 
 export type { Job } from "#src/jobs/registry.ts";
 
-/** What a job handler gets: the same kind of dependencies a request's services get. */
-export interface JobDeps {
-  db: Database;
-  logger: Logger;
-  clock: Clock;
-}
+/**
+ * What a job handler gets: the same dependencies object a request's services get, built by
+ * `backgroundDeps` (src/lib/deps.ts), so a job calls the same services as a route.
+ */
+export type JobDeps = Deps;
 
 /** What a feature writes in its `<area>.jobs.ts`: one of these per kind of job. */
 export interface JobSpec<K extends string, P extends z.ZodObject> {

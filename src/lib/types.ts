@@ -6,6 +6,7 @@ import type { Timing } from "#src/lib/timing.ts";
 import type { Adapters, Platform } from "#src/platform/ports.ts";
 import type { Mailer } from "#src/platform/mailer.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
+import type { Deps } from "#src/lib/deps.ts";
 
 /** Per-request values, set by middleware and read by handlers. */
 export interface AppVariables {
@@ -19,6 +20,8 @@ export interface AppVariables {
   mailer: Mailer;
   /** Set by `authenticate` when the request carries credentials. */
   auth: AuthContext | undefined;
+  /** The services' dependencies, built on first use (src/lib/deps.ts). */
+  deps: Deps;
 }
 
 export interface AppEnv {

@@ -3,6 +3,7 @@ import { ConfigError, parseConfig } from "#src/env.ts";
 import { createDb } from "#src/db/client.ts";
 import { Misconfigured } from "#src/lib/errors.ts";
 import { createMailer } from "#src/platform/mailer.ts";
+import { buildRequestDeps } from "#src/lib/deps.ts";
 import type { AppEnv, AppVariables } from "#src/lib/types.ts";
 import type { Platform } from "#src/platform/ports.ts";
 
@@ -33,8 +34,8 @@ export function provideLazily(c: Context<AppEnv>, lazy: Lazy): void {
 }
 
 /**
- * Validates the configuration and hands the request its adapters, and its database client and
- * mailer on first use (`provideLazily`). A bad
+ * Validates the configuration and hands the request its adapters, and its database client,
+ * mailer and services' dependencies on first use (`provideLazily`). A bad
  * configuration answers every request with a 500 problem and is logged once, by key name only.
  */
 export function requestContext(platform: Platform): MiddlewareHandler<AppEnv> {
@@ -48,6 +49,7 @@ export function requestContext(platform: Platform): MiddlewareHandler<AppEnv> {
       provideLazily(c, {
         db: () => createDb(config, { timing: c.get("timing") }),
         mailer: () => createMailer(config, c.get("logger")),
+        deps: () => buildRequestDeps(c),
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

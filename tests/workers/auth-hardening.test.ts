@@ -6,6 +6,7 @@ import { parseConfig } from "#src/env.ts";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
 import { changePassword } from "#src/features/auth/auth.password.service.ts";
 import { durableRateLimiter } from "#src/platform/cloudflare/adapters.ts";
+import { systemClock } from "#src/platform/ports.ts";
 import { createTenant, jsonBody, type Member, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
 import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
@@ -87,6 +88,7 @@ describe("password change", () => {
       mailer: { send: async () => true },
       origin: { ip: null, userAgent: null, requestId: "test" },
       defer: () => {},
+      clock: systemClock,
     };
     const fresh = await changePassword(deps, { userId: member.id, organizationId, role: "staff" }, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
 

@@ -9,9 +9,12 @@ import { defineJob } from "#src/jobs/job.ts";
 import { jobRegistry } from "#src/jobs/registry.ts";
 import { CLAIM_LEASE_SECONDS } from "#src/jobs/runner.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
+import { backgroundDeps } from "#src/lib/deps.ts";
 import { createLogger } from "#src/lib/logger.ts";
+import { parseConfig } from "#src/env.ts";
 import worker from "#src/index.ts";
-import { systemClock } from "#src/platform/ports.ts";
+import { cloudflarePlatform } from "#src/platform/cloudflare/adapters.ts";
+import { createMailer } from "#src/platform/mailer.ts";
 import { createTenant } from "./fixtures.ts";
 import { testDb } from "./helpers.ts";
 
@@ -23,7 +26,7 @@ async function deliver(queue: string, bodies: unknown[], attempts = 1, overrides
     bodies.map((body, index) => ({ id: `msg-${crypto.randomUUID()}-${index}`, timestamp: new Date(), attempts, body })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, { ...env, ...overrides });
+  await worker.queue(batch, { ...env, ...overrides }, ctx);
   return { batch, result: await getQueueResult(batch, ctx) };
 }
 
@@ -153,7 +156,12 @@ function probeRegistry() {
 async function consumeProbe(registry: ReturnType<typeof probeRegistry>["registry"], key: string, attempts = 1) {
   const batch = createMessageBatch("tend-jobs", [{ id: `msg-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body: { kind: "test.probe", key } }]);
   const ctx = createExecutionContext();
-  const deps = { db: testDb(), logger: createLogger("error"), clock: systemClock, deadLetterQueue: env.DEAD_LETTERS };
+  const config = parseConfig(env);
+  const logger = createLogger("error");
+  const deps = {
+    ...backgroundDeps({ db: testDb(), config, logger, adapters: cloudflarePlatform.adapters(env), mailer: createMailer(config, logger), run: "test" }),
+    deadLetterQueue: env.DEAD_LETTERS,
+  };
   await consumeJobs(batch, deps, registry);
   return { batch, result: await getQueueResult(batch, ctx) };
 }

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:test";
+import { systemClock } from "#src/platform/ports.ts";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditEvents, recoveryCodes, users } from "#src/db/schema/index.ts";
@@ -40,6 +41,7 @@ function directDeps(beforeBatch: () => Promise<void>): MfaDeps {
     config: parseConfig(env),
     origin: { ip: null, userAgent: null, requestId: "test" },
     rateLimiter: durableRateLimiter(env.RATE_LIMITER),
+    clock: systemClock,
   };
 }
 

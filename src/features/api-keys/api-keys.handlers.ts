@@ -1,9 +1,7 @@
 import type * as routes from "#src/features/api-keys/api-keys.routes.ts";
-import { type ApiKeyDeps, createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from "#src/features/api-keys/api-keys.service.ts";
-import { auditOrigin } from "#src/lib/audit.ts";
-import type { AppHandler, RequestContext } from "#src/lib/route.ts";
-
-const deps = (c: RequestContext): ApiKeyDeps => ({ db: c.get("db"), origin: auditOrigin(c), graceHours: c.get("config").API_KEY_GRACE_HOURS });
+import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from "#src/features/api-keys/api-keys.service.ts";
+import { requestDeps as deps } from "#src/lib/deps.ts";
+import type { AppHandler } from "#src/lib/route.ts";
 
 export const list: AppHandler<typeof routes.list> = async (c) => {
   const data = await listApiKeys(c.get("db"), c.var.auth);

@@ -1,9 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { Deps } from "#src/lib/deps.ts";
 import type { Database } from "#src/db/client.ts";
 import type { apiKeys } from "#src/db/schema/index.ts";
 import { scoped } from "#src/db/scope.ts";
 import { insertKey, listKeys, revokeKey, rotateKey } from "#src/features/api-keys/api-keys.repo.ts";
-import { type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
+import { auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
@@ -24,11 +25,7 @@ export interface ApiKeyView {
   revokedAt: string | null;
 }
 
-export interface ApiKeyDeps {
-  db: Database;
-  origin: AuditOrigin;
-  graceHours: number;
-}
+export type ApiKeyDeps = Pick<Deps, "db" | "origin" | "config">;
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
@@ -110,7 +107,7 @@ export async function rotateApiKey(deps: ApiKeyDeps, auth: KeyManager, id: strin
     prefix: secret.prefix,
     hash: secret.hash,
     held,
-    graceHours: deps.graceHours,
+    graceHours: deps.config.API_KEY_GRACE_HOURS,
   });
   const row = result.rows[0];
   if (!row?.found) throw NotFound("No such API key.");

@@ -23,7 +23,7 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
   const token = randomToken();
   const hash = await sha256Hex(token);
   const address = email.toLowerCase();
-  const expiresAt = new Date(Date.now() + RESET_TOKEN_TTL_MS).toISOString();
+  const expiresAt = new Date(deps.clock.now().getTime() + RESET_TOKEN_TTL_MS).toISOString();
   const result = await deps.db.execute<{ user_id: string }>(sql`
     with target as (select id from users where email = ${address}),
     created as (

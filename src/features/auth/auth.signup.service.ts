@@ -84,7 +84,7 @@ export async function requestSignup(deps: AuthDeps, input: SignupInput): Promise
       organizationName: input.organizationName,
       organizationSlug: input.organizationSlug ?? null,
       passwordHash,
-      expiresAt: Date.now() + SIGNUP_TOKEN_TTL_MS,
+      expiresAt: deps.clock.now().getTime() + SIGNUP_TOKEN_TTL_MS,
     };
     const token = await seal(JSON.stringify(pending), config.ENCRYPTION_KEYS);
     return deps.mailer.send({
@@ -110,7 +110,7 @@ async function readPending(deps: AuthDeps, token: string): Promise<PendingSignup
       throw invalid("is not a sign-up link");
     });
   if (pending.purpose !== "signup") throw invalid("is not a sign-up link");
-  if (pending.expiresAt < Date.now()) throw invalid("has expired: sign up again for a fresh link");
+  if (pending.expiresAt < deps.clock.now().getTime()) throw invalid("has expired: sign up again for a fresh link");
   return pending;
 }
 
@@ -133,7 +133,7 @@ export async function confirmSignup(deps: AuthDeps, token: string) {
   try {
     await db.batch([
       db.insert(organizations).values(organization),
-      db.insert(users).values({ id: userId, email: pending.email, name: pending.name, passwordHash: pending.passwordHash, emailVerifiedAt: new Date() }),
+      db.insert(users).values({ id: userId, email: pending.email, name: pending.name, passwordHash: pending.passwordHash, emailVerifiedAt: deps.clock.now() }),
       db.insert(memberships).values({ organizationId: organization.id, userId, role: "owner" }),
       session.insert,
       auditInsert(db, deps.origin, {

@@ -1,11 +1,10 @@
 import { mailLink } from "#src/platform/mailer.ts";
-import type { Database } from "#src/db/client.ts";
+import type { Deps } from "#src/lib/deps.ts";
 import type { Role } from "#src/db/schema/index.ts";
 import { scoped } from "#src/db/scope.ts";
 import { claimInvitation, findInvitationByToken, type InvitationLookup, insertInvitation } from "#src/features/invitations/invitations.repo.ts";
-import type { Config } from "#src/env.ts";
 import { auditFromCte } from "#src/lib/audit.ts";
-import { type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
+import { auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { Conflict, Forbidden, NotFound, ProblemError, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
@@ -14,16 +13,10 @@ import { checkPassword } from "#src/lib/password-policy.ts";
 import { breachCheckFor } from "#src/platform/pwned-passwords.ts";
 import { canAssignRole, withArticle, withCapitalArticle } from "#src/lib/permissions.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
-import type { Mailer } from "#src/platform/mailer.ts";
 
 export const INVITATION_TTL_DAYS = 7;
 
-export interface InvitationDeps {
-  db: Database;
-  origin: AuditOrigin;
-  config: Config;
-  mailer: Mailer;
-}
+export type InvitationDeps = Pick<Deps, "db" | "origin" | "config" | "mailer" | "clock">;
 
 const Gone = (detail: string) => new ProblemError({ status: 410, slug: "gone", title: "Gone", detail });
 
@@ -33,7 +26,7 @@ export async function createInvitation(deps: InvitationDeps, auth: AuthContext, 
   const email = input.email.toLowerCase();
   const token = randomToken();
   const id = uuidv7();
-  const expiresAt = new Date(Date.now() + INVITATION_TTL_DAYS * 86_400_000);
+  const expiresAt = new Date(deps.clock.now().getTime() + INVITATION_TTL_DAYS * 86_400_000);
   const scope = scoped(deps.db, auth.organizationId);
   await scope.db.batch([
     insertInvitation(scope, {

@@ -1,9 +1,8 @@
 import type * as routes from "#src/features/members/members.routes.ts";
-import { changeMemberRole, listMembers, type MemberDeps, removeMember } from "#src/features/members/members.service.ts";
-import { auditOrigin } from "#src/lib/audit.ts";
-import type { AppHandler, RequestContext } from "#src/lib/route.ts";
+import { changeMemberRole, listMembers, removeMember } from "#src/features/members/members.service.ts";
+import { requestDeps as deps } from "#src/lib/deps.ts";
+import type { AppHandler } from "#src/lib/route.ts";
 
-const deps = (c: RequestContext): MemberDeps => ({ db: c.get("db"), origin: auditOrigin(c), rateLimiter: c.get("adapters").rateLimiter });
 
 export const list: AppHandler<typeof routes.list> = async (c) => {
   const page = await listMembers(c.get("db"), c.var.auth, c.req.valid("query"));

@@ -1,13 +1,12 @@
 import type { Database } from "#src/db/client.ts";
+import type { Deps } from "#src/lib/deps.ts";
 import type { Role } from "#src/db/schema/index.ts";
 import { scoped } from "#src/db/scope.ts";
 import { textArray } from "#src/features/api-keys/api-keys.service.ts";
 import { changeRole, listMemberRows, removeMembership } from "#src/features/members/members.repo.ts";
-import type { AuditOrigin } from "#src/lib/audit.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
 import { canAssignRole, ROLE_PERMISSIONS, withCapitalArticle } from "#src/lib/permissions.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
-import type { RateLimiter } from "#src/platform/ports.ts";
 
 export interface MemberView {
   userId: string;
@@ -17,11 +16,7 @@ export interface MemberView {
   joinedAt: string;
 }
 
-export interface MemberDeps {
-  db: Database;
-  origin: AuditOrigin;
-  rateLimiter: RateLimiter;
-}
+export type MemberDeps = Pick<Deps, "db" | "origin" | "rateLimiter" | "clock">;
 
 export async function listMembers(db: Database, auth: AuthContext, page: { limit: number; cursor?: string }) {
   const rows = await listMemberRows(scoped(db, auth.organizationId), page);
@@ -56,7 +51,7 @@ export async function changeMemberRole(deps: MemberDeps, auth: AuthContext, user
     email: outcome.email ?? "",
     name: outcome.name ?? "",
     role,
-    joinedAt: new Date(outcome.joined_at ?? Date.now()).toISOString(),
+    joinedAt: (outcome.joined_at ? new Date(outcome.joined_at) : deps.clock.now()).toISOString(),
   };
 }
 

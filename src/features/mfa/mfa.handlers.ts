@@ -1,15 +1,9 @@
 import * as service from "#src/features/mfa/mfa.service.ts";
 import type * as routes from "#src/features/mfa/mfa.routes.ts";
-import { auditOrigin } from "#src/lib/audit.ts";
+import { requestDeps as deps } from "#src/lib/deps.ts";
 import { Conflict } from "#src/lib/errors.ts";
-import type { AppHandler, RequestContext } from "#src/lib/route.ts";
+import type { AppHandler } from "#src/lib/route.ts";
 
-const deps = (c: RequestContext): service.MfaDeps => ({
-  db: c.get("db"),
-  config: c.get("config"),
-  origin: auditOrigin(c),
-  rateLimiter: c.get("adapters").rateLimiter,
-});
 
 export const enrol: AppHandler<typeof routes.enrol> = async (c) => c.json(await service.startEnrolment(deps(c), c.var.auth), 200);
 

@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Database } from "#src/db/client.ts";
-import type { Config } from "#src/env.ts";
+import type { Deps } from "#src/lib/deps.ts";
 import { chooseOrganization } from "#src/features/auth/auth.service.ts";
 import { newSession, revokeOtherSessions, type TokenPair } from "#src/features/auth/auth.sessions.ts";
 import {
@@ -15,21 +14,15 @@ import {
   storePendingSecret,
 } from "#src/features/mfa/mfa.repo.ts";
 import { generateRecoveryCodes, hashRecoveryCode, recoveryCodeLookupHashes } from "#src/features/mfa/mfa.recovery-codes.ts";
-import { type AuditEntry, type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
+import { type AuditEntry, auditInsert } from "#src/lib/audit.ts";
 import { open, seal } from "#src/lib/envelope.ts";
 import { Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { verifyMfaToken } from "#src/lib/tokens.ts";
 import { generateTotpSecret, otpauthUri, verifyTotp } from "#src/lib/totp.ts";
-import type { LoginLockoutPolicy, RateLimiter } from "#src/platform/ports.ts";
+import type { LoginLockoutPolicy } from "#src/platform/ports.ts";
 
-export interface MfaDeps {
-  db: Database;
-  config: Config;
-  origin: AuditOrigin;
-  rateLimiter: RateLimiter;
-  /** The clock codes are checked against; tests may move it. */
-  now?: () => number;
-}
+/** The clock is what codes are checked against: tests may move it. */
+export type MfaDeps = Pick<Deps, "db" | "config" | "origin" | "rateLimiter" | "clock">;
 
 export interface MfaMember {
   userId: string;
@@ -60,7 +53,7 @@ type TotpState = Pick<MfaUser, "id" | "totpSecret" | "totpLastStep">;
 async function matchingStep(deps: MfaDeps, user: TotpState, code: string): Promise<number | null> {
   if (!user.totpSecret) return null;
   const secret = await open(user.totpSecret, deps.config.ENCRYPTION_KEYS);
-  const step = await verifyTotp(secret, code, deps.now?.() ?? Date.now());
+  const step = await verifyTotp(secret, code, deps.clock.now().getTime());
   if (step === null || (user.totpLastStep !== null && step <= user.totpLastStep)) return null;
   return step;
 }
@@ -101,7 +94,7 @@ export async function confirmEnrolment(deps: MfaDeps, member: MfaMember, code: s
   const codeHashes = await Promise.all(
     recoveryCodes.map((recovery) => hashRecoveryCode(recovery, member.userId, deps.config.PASSWORD_PEPPERS)),
   );
-  const enabledAt = new Date();
+  const enabledAt = deps.clock.now();
   const enabledNow = sql`totp_enabled_at = ${enabledAt.toISOString()}::timestamptz`;
   const [enabled] = await deps.db.batch([
     ...enableTotp(deps.db, { userId: member.userId, sealedSecret: user.totpSecret, step, enabledAt, codeHashes }),

@@ -1,6 +1,6 @@
 import type * as routes from "#src/features/organization/organization.routes.ts";
 import { getOrganization, patchOrganization } from "#src/features/organization/organization.service.ts";
-import { auditOrigin } from "#src/lib/audit.ts";
+import { requestDeps as deps } from "#src/lib/deps.ts";
 import type { AppHandler } from "#src/lib/route.ts";
 
 export const getOne: AppHandler<typeof routes.getOne> = async (c) => {
@@ -9,6 +9,6 @@ export const getOne: AppHandler<typeof routes.getOne> = async (c) => {
 };
 
 export const patch: AppHandler<typeof routes.patch> = async (c) => {
-  const organization = await patchOrganization({ db: c.get("db"), origin: auditOrigin(c) }, c.var.auth, c.req.valid("json"));
+  const organization = await patchOrganization(deps(c), c.var.auth, c.req.valid("json"));
   return c.json(organization, 200);
 };

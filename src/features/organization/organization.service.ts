@@ -1,8 +1,9 @@
 import type { Database } from "#src/db/client.ts";
+import type { Deps } from "#src/lib/deps.ts";
 import type { organizations } from "#src/db/schema/index.ts";
 import { scoped } from "#src/db/scope.ts";
 import { findOrganization, updateOrganization } from "#src/features/organization/organization.repo.ts";
-import { type AuditOrigin, auditInsert } from "#src/lib/audit.ts";
+import { auditInsert } from "#src/lib/audit.ts";
 import { NotFound } from "#src/lib/errors.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
@@ -41,7 +42,7 @@ export interface OrganizationPatch {
 }
 
 export async function patchOrganization(
-  deps: { db: Database; origin: AuditOrigin },
+  deps: Pick<Deps, "db" | "origin">,
   auth: AuthContext,
   patch: OrganizationPatch,
 ): Promise<OrganizationView> {

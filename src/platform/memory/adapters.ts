@@ -160,11 +160,12 @@ export function memoryJobs(run: (job: Job) => Promise<void>): Jobs {
   };
 }
 
-export function memoryPlatform(runJob: (job: Job) => Promise<void>): Platform {
+/** The memory adapters; `runJob` gets them too, so a job's dependencies are the requests' ones. */
+export function memoryPlatform(runJob: (job: Job, adapters: Adapters) => Promise<void>): Platform {
   const adapters: Adapters = {
     cache: memoryCache(),
     rateLimiter: memoryRateLimiter(),
-    jobs: memoryJobs(runJob),
+    jobs: memoryJobs((job) => runJob(job, adapters)),
     clock: systemClock,
   };
   return { name: "memory", adapters: () => adapters };
