@@ -53,8 +53,12 @@ export async function createTenant(name = "Test Practice"): Promise<Tenant> {
   return { organizationId, members };
 }
 
-export const jsonBody = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
-  method: "POST",
+/** A JSON request: POST unless told otherwise (`jsonBody(body, headers, "PATCH")`). */
+export const jsonBody = (body: unknown, headers: Record<string, string> = {}, method = "POST"): RequestInit => ({
+  method,
   headers: { "Content-Type": "application/json", ...headers },
   body: JSON.stringify(body),
 });
+
+/** A JSON PATCH with the given headers (usually a member's). */
+export const patch = (body: unknown, headers: Record<string, string>): RequestInit => jsonBody(body, headers, "PATCH");

@@ -1,14 +1,8 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { problemForDbError } from "#src/db/errors.ts";
-import { createTenant, jsonBody, PASSWORD, type Tenant, uniqueEmail, uniqueIp } from "./fixtures.ts";
+import { createTenant, jsonBody, PASSWORD, type Tenant, uniqueEmail, uniqueIp, patch } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
-
-const patch = (body: unknown, headers: Record<string, string>): RequestInit => ({
-  method: "PATCH",
-  headers: { "Content-Type": "application/json", ...headers },
-  body: JSON.stringify(body),
-});
 
 describe("text input hygiene", () => {
   let tenant: Tenant;

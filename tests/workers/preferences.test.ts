@@ -3,14 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { memberships } from "#src/db/schema/index.ts";
 import { parseConfig } from "#src/env.ts";
 import { signAccessToken } from "#src/lib/tokens.ts";
-import { createTenant, type Tenant } from "./fixtures.ts";
+import { createTenant, type Tenant, patch } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
-
-const patch = (body: unknown, headers: Record<string, string>): RequestInit => ({
-  method: "PATCH",
-  headers: { "Content-Type": "application/json", ...headers },
-  body: JSON.stringify(body),
-});
 
 describe("preferences", () => {
   let tenant: Tenant;

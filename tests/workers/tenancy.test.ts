@@ -1,12 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTenant, jsonBody, type Tenant } from "./fixtures.ts";
+import { createTenant, jsonBody, type Tenant, patch } from "./fixtures.ts";
 import { api } from "./helpers.ts";
-
-const patch = (body: unknown, headers: Record<string, string>): RequestInit => ({
-  method: "PATCH",
-  headers: { "Content-Type": "application/json", ...headers },
-  body: JSON.stringify(body),
-});
 
 describe("tenancy", () => {
   let a: Tenant;
