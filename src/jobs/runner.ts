@@ -1,4 +1,6 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
+import { firstRow } from "#src/db/rows.ts";
 import { jobRuns } from "#src/db/schema/index.ts";
 import type { JobDeps } from "#src/jobs/job.ts";
 import { type Job, type JobRegistry, jobs } from "#src/jobs/registry.ts";
@@ -34,12 +36,14 @@ export type RunOutcome = "done" | "duplicate";
 const kindOf = (body: unknown): string | null =>
   typeof body === "object" && body !== null && "kind" in body && typeof body.kind === "string" ? body.kind : null;
 
+const ClaimRow = z.object({ claimed: z.boolean(), finished: z.boolean(), started_at: z.string().nullable() });
+
 /**
  * Claims `kind + runKey` in job_runs, or finds who holds it, in one statement: a fresh claim, or
  * the takeover of an abandoned one, returns `claimed`; otherwise the holder's `finished`.
  */
 async function claim(deps: JobDeps, kind: string, runKey: string): Promise<{ claimed: boolean; finished: boolean; startedAt: string | null }> {
-  const result = await deps.db.execute<{ claimed: boolean; finished: boolean; started_at: string | null }>(sql`
+  const result = await deps.db.execute(sql`
     with claimed as (
       insert into job_runs as run (kind, occurrence) values (${kind}, ${runKey})
       on conflict (kind, occurrence) do update set started_at = now()
@@ -50,7 +54,7 @@ async function claim(deps: JobDeps, kind: string, runKey: string): Promise<{ cla
     union all
     select false, finished_at is not null, null from job_runs
     where kind = ${kind} and occurrence = ${runKey} and not exists (select 1 from claimed)`);
-  const row = result.rows[0];
+  const row = firstRow(ClaimRow, result);
   return { claimed: row?.claimed === true, finished: row?.finished === true, startedAt: row?.started_at ?? null };
 }
 

@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
+import { z } from "zod";
 import type { Database } from "#src/db/client.ts";
+import { firstRow } from "#src/db/rows.ts";
 import type { Role } from "#src/db/schema/identity.ts";
 import { sha256Hex } from "#src/lib/encoding.ts";
 import { BadRequest, Forbidden, Unauthorized } from "#src/lib/errors.ts";
@@ -24,6 +26,8 @@ export interface AuthContext {
 
 export const API_KEY_PREFIX = "tend_";
 
+const ApiKeyRow = z.object({ id: z.string(), organization_id: z.string(), scopes: z.array(z.string()) });
+
 /**
  * Finds a live API key by its hash and touches `last_used_at` at most once a minute, in one
  * statement (one round trip). Rotated keys keep working until their `expires_at`.
@@ -31,7 +35,7 @@ export const API_KEY_PREFIX = "tend_";
 async function apiKeyAuth(db: Database, key: string): Promise<AuthContext> {
   if (!key.startsWith(API_KEY_PREFIX)) throw Unauthorized("The API key is invalid.");
   const hash = await sha256Hex(key);
-  const result = await db.execute<{ id: string; organization_id: string; scopes: string[] }>(sql`
+  const result = await db.execute(sql`
     with hit as (
       select id, organization_id, scopes from api_keys
       where key_hash = ${hash} and revoked_at is null and (expires_at is null or expires_at > now())
@@ -40,7 +44,7 @@ async function apiKeyAuth(db: Database, key: string): Promise<AuthContext> {
       where api_keys.id = hit.id and (api_keys.last_used_at is null or api_keys.last_used_at < now() - interval '1 minute')
     )
     select id, organization_id, scopes from hit`);
-  const row = result.rows[0];
+  const row = firstRow(ApiKeyRow, result);
   if (!row) throw Unauthorized("The API key is invalid, revoked or expired.");
   return {
     kind: "api_key",

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Database } from "#src/db/client.ts";
+import { firstRow } from "#src/db/rows.ts";
 import { idempotencyKeys } from "#src/db/schema/index.ts";
 import { type KeyringEntry, open, seal } from "#src/lib/envelope.ts";
 import { Conflict, ProblemError, ValidationFailed } from "#src/lib/errors.ts";
@@ -29,12 +30,13 @@ export const IdempotencyKeyHeader = z.object({
     }),
 });
 
-type Found = {
-  claimed: boolean;
-  request_hash: string;
-  status: number | null;
-  response: string | null;
-};
+const Found = z.object({
+  claimed: z.boolean(),
+  request_hash: z.string(),
+  status: z.number().int().nullable(),
+  response: z.string().nullable(),
+});
+type Found = z.infer<typeof Found>;
 
 interface StoredResponse {
   headers: [string, string][];
@@ -74,7 +76,7 @@ async function isSameRequest(stored: string, current: string, message: string, p
  * over. Returns nothing when a concurrent claim committed after this statement's snapshot.
  */
 async function claimOrFind(db: Database, scope: string, key: string, hash: string): Promise<Found | undefined> {
-  const result = await db.execute<Found>(sql`
+  const result = await db.execute(sql`
     with claimed as (
       insert into idempotency_keys as held (scope, key, request_hash, expires_at)
       values (${scope}, ${key}, ${hash}, now() + ${sql.raw(`interval '${IDEMPOTENCY_TTL_HOURS} hours'`)})
@@ -88,7 +90,7 @@ async function claimOrFind(db: Database, scope: string, key: string, hash: strin
     union all
     select false, request_hash, status, response from idempotency_keys
     where scope = ${scope} and key = ${key} and not exists (select 1 from claimed)`);
-  return result.rows[0];
+  return firstRow(Found, result);
 }
 
 const held = (scope: string, key: string) =>

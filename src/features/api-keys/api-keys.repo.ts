@@ -1,4 +1,5 @@
 import { desc, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import { apiKeys } from "#src/db/schema/index.ts";
 import type { TenantScope } from "#src/db/scope.ts";
 import { type AuditOrigin, auditFromCte } from "#src/lib/audit.ts";
@@ -17,16 +18,20 @@ export function insertKey(scope: TenantScope, key: Omit<typeof apiKeys.$inferIns
   return scope.insert(apiKeys, key).returning();
 }
 
-export type RotateRow = {
-  found: boolean;
-  grantable: boolean | null;
-  live: boolean;
-  id: string | null;
-  name: string | null;
-  prefix: string | null;
-  scopes: string[] | null;
-  created_at: string | null;
-};
+/** rotateKey's one row; check it with firstRow (src/db/rows.ts) where the result is read. */
+export const RotateRow = z.object({
+  found: z.boolean(),
+  grantable: z.boolean().nullable(),
+  live: z.boolean(),
+  id: z.string().nullable(),
+  name: z.string().nullable(),
+  prefix: z.string().nullable(),
+  scopes: z.array(z.string()).nullable(),
+  created_at: z.string().nullable(),
+});
+
+/** revokeKey's one row. */
+export const RevokeRow = z.object({ found: z.boolean() });
 
 /**
  * One statement: ends the old key's life after the grace period, issues its replacement with
@@ -41,7 +46,7 @@ export function rotateKey(
 ) {
   const org = scope.organizationId;
   const { id, newId } = input;
-  return scope.db.execute<RotateRow>(sql`
+  return scope.db.execute(sql`
     with target as (
       select id, scopes <@ ${input.held} as grantable from api_keys where id = ${id} and organization_id = ${org}
     ), old as (
@@ -72,7 +77,7 @@ export function rotateKey(
 /** Revokes a key (keeping the first revocation time) and audits it, in one statement. */
 export function revokeKey(scope: TenantScope, origin: AuditOrigin, actor: KeyActor, id: string) {
   const org = scope.organizationId;
-  return scope.db.execute<{ found: boolean }>(sql`
+  return scope.db.execute(sql`
     with revoked as (
       update api_keys set revoked_at = coalesce(revoked_at, now())
       where id = ${id} and organization_id = ${org}

@@ -2,8 +2,9 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Deps } from "#src/lib/deps.ts";
 import type { Database } from "#src/db/client.ts";
 import type { apiKeys } from "#src/db/schema/index.ts";
+import { firstRow } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
-import { insertKey, listKeys, revokeKey, rotateKey } from "#src/features/api-keys/api-keys.repo.ts";
+import { insertKey, listKeys, RevokeRow, RotateRow, revokeKey, rotateKey } from "#src/features/api-keys/api-keys.repo.ts";
 import { auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
@@ -109,7 +110,7 @@ export async function rotateApiKey(deps: ApiKeyDeps, auth: KeyManager, id: strin
     held,
     graceHours: deps.config.API_KEY_GRACE_HOURS,
   });
-  const row = result.rows[0];
+  const row = firstRow(RotateRow, result);
   if (!row?.found) throw NotFound("No such API key.");
   if (!row.live && !row.grantable) throw Forbidden("You cannot grant every scope of this key, so you cannot rotate it.");
   if (!row.live || !row.id) throw Conflict("This key is revoked, expired or already rotated.");
@@ -128,6 +129,6 @@ export async function rotateApiKey(deps: ApiKeyDeps, auth: KeyManager, id: strin
 
 export async function revokeApiKey(deps: ApiKeyDeps, auth: KeyManager, id: string): Promise<void> {
   const result = await revokeKey(scoped(deps.db, auth.organizationId), deps.origin, auth, id);
-  if (!result.rows[0]?.found) throw NotFound("No such API key.");
+  if (!firstRow(RevokeRow, result)?.found) throw NotFound("No such API key.");
 }
 

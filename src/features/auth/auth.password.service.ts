@@ -1,8 +1,10 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
 import { type AuthDeps, RESET_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
 import { clearAfterReset, reservePasswordAttempt } from "#src/features/auth/auth.lockout.ts";
 import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
 import { refreshTokenInsert, revokeAllSessions, type TokenPair, tokenPair } from "#src/features/auth/auth.sessions.ts";
+import { firstRow } from "#src/db/rows.ts";
 import { oneTimeTokens, type Role, users } from "#src/db/schema/index.ts";
 import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
@@ -12,6 +14,9 @@ import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
 import { signAccessToken } from "#src/lib/tokens.ts";
 import type { Caller } from "#src/features/auth/auth.refresh.service.ts";
 import { mailLink } from "#src/platform/mailer.ts";
+
+const ResetRequestedRow = z.object({ user_id: z.string() });
+const ResetRow = z.object({ id: z.string(), email: z.string() });
 
 export const FORGOT_MESSAGE = "If an account uses this email, a reset link is on its way.";
 
@@ -24,7 +29,7 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
   const hash = await sha256Hex(token);
   const address = email.toLowerCase();
   const expiresAt = new Date(deps.clock.now().getTime() + RESET_TOKEN_TTL_MS).toISOString();
-  const result = await deps.db.execute<{ user_id: string }>(sql`
+  const result = await deps.db.execute(sql`
     with target as (select id from users where email = ${address}),
     created as (
       insert into one_time_tokens (id, user_id, purpose, token_hash, expires_at)
@@ -35,7 +40,7 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
       returning id
     )
     select user_id, (select count(*) from audited) as audited from created`);
-  if (!result.rows[0]) return;
+  if (!firstRow(ResetRequestedRow, result)) return;
   deps.defer(
     deps.mailer.send({
       to: address,
@@ -56,7 +61,7 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
 export async function resetPassword(deps: AuthDeps, token: string, password: string): Promise<void> {
   await assertPasswordPolicy(password, "password", deps);
   const [hash, passwordHash] = await Promise.all([sha256Hex(token), hashPassword(password, deps.config.PASSWORD_PEPPERS)]);
-  const result = await deps.db.execute<{ id: string; email: string }>(sql`
+  const result = await deps.db.execute(sql`
     with spent as (
       update one_time_tokens set used_at = now()
       where token_hash = ${hash} and purpose = 'password_reset' and used_at is null and expires_at > now()
@@ -81,7 +86,7 @@ export async function resetPassword(deps: AuthDeps, token: string, password: str
     select id, email, (select count(*) from others) as others, (select count(*) from revoked) as revoked,
       (select count(*) from audited) as audited
     from changed`);
-  const changed = result.rows[0];
+  const changed = firstRow(ResetRow, result);
   if (!changed) throw BadRequest("The reset link is invalid, expired or already used.");
   await Promise.all([deps.rateLimiter.revokeSessions(changed.id), clearAfterReset(deps, changed.email)]);
 }

@@ -1,20 +1,24 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
 import { refreshExpiresAt, revokeAllSessions, type TokenPair, tokenPair } from "#src/features/auth/auth.sessions.ts";
-import { type Role, refreshTokens } from "#src/db/schema/index.ts";
+import { z } from "zod";
+import { firstRow } from "#src/db/rows.ts";
+import { ROLES, refreshTokens } from "#src/db/schema/index.ts";
 import { auditFromCte, auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { NotFound, Unauthorized } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { signAccessToken } from "#src/lib/tokens.ts";
 
-interface RotationRow extends Record<string, unknown> {
-  outcome: "rotated" | "reuse";
-  family_id: string;
-  user_id: string;
-  organization_id: string;
-  role: Role | null;
-}
+const RotationRow = z.object({
+  outcome: z.enum(["rotated", "reuse"]),
+  family_id: z.string(),
+  user_id: z.string(),
+  organization_id: z.string(),
+  role: z.enum(ROLES).nullable(),
+});
+
+const SwitchRow = z.object({ role: z.enum(ROLES) });
 
 const refreshExpiry = (deps: AuthDeps) => refreshExpiresAt(deps.config).toISOString();
 
@@ -32,7 +36,7 @@ const refreshExpiry = (deps: AuthDeps) => refreshExpiresAt(deps.config).toISOStr
 export async function rotateRefreshToken(deps: AuthDeps, presented: string): Promise<TokenPair> {
   const next = randomToken();
   const [presentedHash, nextHash] = await Promise.all([sha256Hex(presented), sha256Hex(next)]);
-  const result = await deps.db.execute<RotationRow>(sql`
+  const result = await deps.db.execute(sql`
     with presented as (
       select rt.id, rt.family_id, rt.user_id, rt.organization_id, rt.used_at
       from refresh_tokens rt join users u on u.id = rt.user_id
@@ -67,7 +71,7 @@ export async function rotateRefreshToken(deps: AuthDeps, presented: string): Pro
     union all
     select 'reuse', family_id, user_id, organization_id, null, (select count(*) from revoked) + (select count(*) from audited)
     from reused`);
-  const row = result.rows[0];
+  const row = firstRow(RotationRow, result);
   if (!row || row.outcome !== "rotated" || !row.role) {
     throw Unauthorized("The refresh token is invalid, expired or revoked.");
   }
@@ -143,7 +147,7 @@ export async function logoutAll(deps: AuthDeps, caller: Caller): Promise<void> {
 export async function switchOrganization(deps: AuthDeps, caller: Caller, organizationId: string): Promise<TokenPair> {
   const next = randomToken();
   const sessionId = uuidv7();
-  const result = await deps.db.execute<{ role: Role }>(sql`
+  const result = await deps.db.execute(sql`
     with member as (
       select user_id, organization_id, role from memberships
       where user_id = ${caller.userId} and organization_id = ${organizationId}
@@ -157,7 +161,7 @@ export async function switchOrganization(deps: AuthDeps, caller: Caller, organiz
       returning id
     )
     select role, (select count(*) from inserted) as inserted, (select count(*) from audited) as audited from member`);
-  const role = result.rows[0]?.role;
+  const role = firstRow(SwitchRow, result)?.role;
   if (!role) throw NotFound("No such organization.");
   const accessToken = await signAccessToken(deps.config, { userId: caller.userId, organizationId, role, sessionId });
   return tokenPair(deps.config, { accessToken, refreshToken: next }, { organizationId, role });

@@ -1,8 +1,10 @@
 import { eq, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
 import { reservePasswordAttempt } from "#src/features/auth/auth.lockout.ts";
 import { newSession, type TokenPair } from "#src/features/auth/auth.sessions.ts";
-import { type Role, users } from "#src/db/schema/index.ts";
+import { firstRow } from "#src/db/rows.ts";
+import { ROLES, users } from "#src/db/schema/index.ts";
 import { auditInsert } from "#src/lib/audit.ts";
 import { Forbidden, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { burnPasswordTime, hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
@@ -31,12 +33,12 @@ export type LoginOutcome =
   | { kind: "mfa"; mfaToken: string }
   | { kind: "choose"; organizations: { id: string; name: string }[] };
 
-interface LoginRow extends Record<string, unknown> {
-  id: string;
-  password_hash: string;
-  totp_enabled: boolean;
-  organizations: { id: string; name: string; role: Role }[];
-}
+const LoginRow = z.object({
+  id: z.string(),
+  password_hash: z.string(),
+  totp_enabled: z.boolean(),
+  organizations: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES) })),
+});
 
 const INVALID_LOGIN = "Invalid email or password.";
 
@@ -50,7 +52,7 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
   const email = input.email.toLowerCase();
   const settle = await reservePasswordAttempt(deps, email);
 
-  const result = await db.execute<LoginRow>(sql`
+  const result = await db.execute(sql`
     select u.id, u.password_hash, u.totp_enabled_at is not null as totp_enabled,
       coalesce(json_agg(json_build_object('id', o.id, 'name', o.name, 'role', m.role) order by o.name, o.id)
         filter (where o.id is not null), '[]'::json) as organizations
@@ -59,7 +61,7 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
     left join organizations o on o.id = m.organization_id
     where u.email = ${email}
     group by u.id`);
-  const user = result.rows[0];
+  const user = firstRow(LoginRow, result);
 
   const check = user
     ? await verifyPassword(input.password, user.password_hash, config.PASSWORD_PEPPERS)

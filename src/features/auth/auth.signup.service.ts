@@ -1,8 +1,10 @@
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { z } from "zod";
 import { type AuthDeps, SIGNUP_MAILS_PER_HOUR, SIGNUP_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
 import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
 import { newSession } from "#src/features/auth/auth.sessions.ts";
 import { problemForDbError } from "#src/db/errors.ts";
+import { firstRow } from "#src/db/rows.ts";
 import { memberships, organizations, users } from "#src/db/schema/index.ts";
 import { auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
@@ -19,6 +21,8 @@ export interface SignupInput {
   email: string;
   password: string;
 }
+
+const TakenRow = z.object({ email: z.boolean() });
 
 export const SIGNUP_MESSAGE = "Check your inbox: the link we sent finishes the sign-up.";
 
@@ -56,8 +60,7 @@ export async function requestSignup(deps: AuthDeps, input: SignupInput): Promise
   const { db, config } = deps;
   const email = input.email.toLowerCase();
   const [passwordHash, account] = await Promise.all([hashPassword(input.password, config.PASSWORD_PEPPERS), sha256Hex(email)]);
-  const existing = await db.execute<{ id: string }>(sql`select id from users where email = ${email}`);
-  const registered = existing.rows[0];
+  const [registered] = await db.select({ id: users.id }).from(users).where(eq(users.email, email));
 
   const send = async () => {
     const quota = await deps.rateLimiter.admit(`signup-mail:${account}`, { name: "signup-mail", limit: SIGNUP_MAILS_PER_HOUR, windowSeconds: 3600 });
@@ -146,8 +149,8 @@ export async function confirmSignup(deps: AuthDeps, token: string) {
     ]);
   } catch (error) {
     if (problemForDbError(error)?.status !== 409) throw error;
-    const taken = await db.execute<{ email: boolean }>(sql`select exists (select 1 from users where email = ${pending.email}) as email`);
-    if (taken.rows[0]?.email) throw Conflict("This sign-up is already confirmed: sign in instead.");
+    const taken = await db.execute(sql`select exists (select 1 from users where email = ${pending.email}) as email`);
+    if (firstRow(TakenRow, taken)?.email) throw Conflict("This sign-up is already confirmed: sign in instead.");
     throw Conflict("The organization slug is taken: sign up again with another organizationSlug.");
   }
   return {

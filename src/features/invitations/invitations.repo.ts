@@ -1,22 +1,28 @@
 import { type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Database } from "#src/db/client.ts";
-import { invitations, type Role } from "#src/db/schema/index.ts";
+import { invitations, ROLES } from "#src/db/schema/index.ts";
 import type { TenantScope, TenantValues } from "#src/db/scope.ts";
 
 export function insertInvitation(scope: TenantScope, invitation: TenantValues<typeof invitations>) {
   return scope.insert(invitations, invitation);
 }
 
-export type InvitationLookup = {
-  organization_id: string;
-  email: string;
-  role: Role;
-  accepted: boolean;
-  expired: boolean;
-  user_id: string | null;
-  password_hash: string | null;
-  already_member: boolean;
-};
+/** findInvitationByToken's row; check it with firstRow (src/db/rows.ts) where the result is read. */
+export const InvitationLookup = z.object({
+  organization_id: z.string(),
+  email: z.string(),
+  role: z.enum(ROLES),
+  accepted: z.boolean(),
+  expired: z.boolean(),
+  user_id: z.string().nullable(),
+  password_hash: z.string().nullable(),
+  already_member: z.boolean(),
+});
+export type InvitationLookup = z.infer<typeof InvitationLookup>;
+
+/** claimInvitation's row. */
+export const ClaimedInvitation = z.object({ organization_id: z.string(), role: z.enum(ROLES) });
 
 /**
  * The invitation a token names, with the account its email belongs to. The caller is not signed
@@ -24,7 +30,7 @@ export type InvitationLookup = {
  * token is what narrows it. Everything after it runs scoped to the invitation's organization.
  */
 export function findInvitationByToken(db: Database, tokenHash: string) {
-  return db.execute<InvitationLookup>(sql`
+  return db.execute(sql`
     select i.organization_id, i.email, i.role, i.accepted_at is not null as accepted, i.expires_at <= now() as expired,
       u.id as user_id, u.password_hash,
       exists (select 1 from memberships m where m.organization_id = i.organization_id and m.user_id = u.id) as already_member
@@ -41,7 +47,7 @@ export function claimInvitation(
   input: { tokenHash: string; userId: string; newUser: { name: string; passwordHash: string } | null; audit: SQL },
 ) {
   const { tokenHash, userId, newUser } = input;
-  return scope.db.execute<{ organization_id: string; role: Role }>(sql`
+  return scope.db.execute(sql`
     with claimed as (
       update invitations set accepted_at = now(), accepted_by = ${userId}
       where organization_id = ${scope.organizationId} and token_hash = ${tokenHash} and accepted_at is null and expires_at > now()

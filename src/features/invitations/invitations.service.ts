@@ -1,8 +1,15 @@
 import { mailLink } from "#src/platform/mailer.ts";
 import type { Deps } from "#src/lib/deps.ts";
 import type { Role } from "#src/db/schema/index.ts";
+import { firstRow } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
-import { claimInvitation, findInvitationByToken, type InvitationLookup, insertInvitation } from "#src/features/invitations/invitations.repo.ts";
+import {
+  ClaimedInvitation,
+  claimInvitation,
+  findInvitationByToken,
+  InvitationLookup,
+  insertInvitation,
+} from "#src/features/invitations/invitations.repo.ts";
 import { auditFromCte } from "#src/lib/audit.ts";
 import { auditInsert } from "#src/lib/audit.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
@@ -90,7 +97,7 @@ async function resolveAccount(deps: InvitationDeps, found: Lookup, input: Accept
 export async function acceptInvitation(deps: InvitationDeps, input: AcceptInput) {
   const tokenHash = await sha256Hex(input.token);
   const lookup = await findInvitationByToken(deps.db, tokenHash);
-  const found = lookup.rows[0];
+  const found = firstRow(InvitationLookup, lookup);
   if (!found) throw NotFound("No such invitation.");
   if (found.accepted) throw Conflict("This invitation has already been accepted.");
   if (found.expired) throw Gone("This invitation has expired; ask for a new one.");
@@ -110,7 +117,7 @@ export async function acceptInvitation(deps: InvitationDeps, input: AcceptInput)
       metadata: { role: found.role, newAccount: newUser !== null },
     }),
   });
-  const claimed = result.rows[0];
+  const claimed = firstRow(ClaimedInvitation, result);
   if (!claimed) throw Conflict("This invitation has already been accepted or has expired.");
   return { organizationId: claimed.organization_id, userId, role: claimed.role };
 }

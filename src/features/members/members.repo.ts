@@ -1,6 +1,7 @@
 import { asc, eq, gt, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Role } from "#src/db/schema/index.ts";
-import { memberships, users } from "#src/db/schema/index.ts";
+import { memberships, ROLES, users } from "#src/db/schema/index.ts";
 import type { TenantScope } from "#src/db/scope.ts";
 import { type AuditOrigin, auditFromCte } from "#src/lib/audit.ts";
 
@@ -22,13 +23,17 @@ export function listMemberRows(scope: TenantScope, page: { limit: number; cursor
     .limit(page.limit + 1);
 }
 
-export type RoleChangeOutcome = {
-  previous: Role | null;
-  changed: boolean;
-  email: string | null;
-  name: string | null;
-  joined_at: string | null;
-};
+/** changeRole's one row; check it with firstRow (src/db/rows.ts) where the result is read. */
+export const RoleChangeOutcome = z.object({
+  previous: z.enum(ROLES).nullable(),
+  changed: z.boolean(),
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  joined_at: z.string().nullable(),
+});
+
+/** removeMembership's one row. */
+export const RemovalOutcome = z.object({ previous: z.enum(ROLES).nullable(), changed: z.boolean() });
 
 /**
  * One statement: locks the organization's owners (so two concurrent demotions cannot both see
@@ -39,7 +44,7 @@ export type RoleChangeOutcome = {
 export function changeRole(scope: TenantScope, origin: AuditOrigin, actor: MemberActor, input: { userId: string; role: Role; kept: SQL }) {
   const org = scope.organizationId;
   const { userId, role, kept } = input;
-  return scope.db.execute<RoleChangeOutcome>(sql`
+  return scope.db.execute(sql`
     with owners as (
       select user_id from memberships where organization_id = ${org} and role = 'owner' for update
     ), target as (
@@ -78,7 +83,7 @@ export function changeRole(scope: TenantScope, origin: AuditOrigin, actor: Membe
  */
 export function removeMembership(scope: TenantScope, origin: AuditOrigin, actor: MemberActor, userId: string) {
   const org = scope.organizationId;
-  return scope.db.execute<{ previous: Role | null; changed: boolean }>(sql`
+  return scope.db.execute(sql`
     with owners as (
       select user_id from memberships where organization_id = ${org} and role = 'owner' for update
     ), target as (

@@ -1,9 +1,10 @@
 import type { Database } from "#src/db/client.ts";
 import type { Deps } from "#src/lib/deps.ts";
 import type { Role } from "#src/db/schema/index.ts";
+import { firstRow } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import { textArray } from "#src/features/api-keys/api-keys.service.ts";
-import { changeRole, listMemberRows, removeMembership } from "#src/features/members/members.repo.ts";
+import { changeRole, listMemberRows, RemovalOutcome, RoleChangeOutcome, removeMembership } from "#src/features/members/members.repo.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
 import { canAssignRole, ROLE_PERMISSIONS, withCapitalArticle } from "#src/lib/permissions.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
@@ -39,7 +40,7 @@ export async function changeMemberRole(deps: MemberDeps, auth: AuthContext, user
   const org = auth.organizationId;
   const kept = textArray(ROLE_PERMISSIONS[role]);
   const result = await changeRole(scoped(deps.db, org), deps.origin, { role: actor, userId: auth.userId, apiKeyId: auth.apiKeyId }, { userId, role, kept });
-  const outcome = result.rows[0];
+  const outcome = firstRow(RoleChangeOutcome, result);
   if (!outcome?.previous) throw NotFound("No such member.");
   if (!outcome.changed) {
     if (actor !== "owner") throw Forbidden("Only an owner can change an owner's role.");
@@ -60,7 +61,7 @@ export async function removeMember(deps: MemberDeps, auth: AuthContext, userId: 
   const actor = actingRole(auth);
   const org = auth.organizationId;
   const result = await removeMembership(scoped(deps.db, org), deps.origin, { role: actor, userId: auth.userId, apiKeyId: auth.apiKeyId }, userId);
-  const outcome = result.rows[0];
+  const outcome = firstRow(RemovalOutcome, result);
   if (!outcome?.previous) throw NotFound("No such member.");
   if (!outcome.changed) {
     if (actor !== "owner") throw Forbidden("Only an owner can remove an owner.");
