@@ -68,6 +68,15 @@ describe("sessions", () => {
     expect(await me(rotated)).toBe(200);
   });
 
+  it("logout ends the session it is signed with, even when the body names another refresh token", async () => {
+    const { members } = await createTenant();
+    const mine = await signIn(members.staff);
+    const out = await post("/api/v1/auth/logout", { refreshToken: "x".repeat(24) }, bearer(mine));
+    expect(out.status).toBe(204);
+    expect(await me(mine)).toBe(401);
+    expect(await refreshStatus(mine)).toBe(401);
+  });
+
   it("logout also ends a rotated access token of the same session, issued before it", async () => {
     const { members } = await createTenant();
     const first = await signIn(members.admin);

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
 import { refreshExpiresAt, revokeAllSessions, type TokenPair, tokenPair } from "#src/features/auth/auth.sessions.ts";
 import { z } from "zod";
@@ -92,17 +92,20 @@ export interface Caller {
 }
 
 /**
- * Ends one session: the family of one of the caller's refresh tokens (someone else's token changes
- * nothing) and, at once, its access tokens, together with those of the session the caller signed
- * this request with. The user's other sessions go on working.
+ * Ends the session the caller signed this request with (its refresh family and, at once, its
+ * access tokens), and the session of the refresh token presented when it is one of the caller's
+ * (someone else's token changes nothing). The user's other sessions go on working.
  */
 export async function logout(deps: AuthDeps, caller: Caller, refreshToken: string): Promise<void> {
   const { db } = deps;
   const hash = await sha256Hex(refreshToken);
+  // The session behind the access token (its `sid` is the refresh family) ends whatever the
+  // body says, and so does the family of the refresh token presented, when it is the caller's.
+  const presented = eq(refreshTokens.tokenHash, hash);
   const family = db
     .select({ familyId: refreshTokens.familyId })
     .from(refreshTokens)
-    .where(and(eq(refreshTokens.tokenHash, hash), eq(refreshTokens.userId, caller.userId)));
+    .where(and(eq(refreshTokens.userId, caller.userId), caller.sessionId ? or(presented, eq(refreshTokens.familyId, caller.sessionId)) : presented));
   const [ended] = await db.batch([
     db
       .update(refreshTokens)
