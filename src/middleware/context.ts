@@ -1,4 +1,5 @@
-import type { Context, MiddlewareHandler } from "hono";
+import { Context } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { ConfigError, parseConfig } from "#src/env.ts";
 import { createDb } from "#src/db/client.ts";
 import { Misconfigured } from "#src/lib/errors.ts";
@@ -11,14 +12,27 @@ const reportedConfigErrors = new Set<string>();
 
 type Lazy = { [K in keyof AppVariables]?: () => AppVariables[K] };
 
+/** Hono's own `c.var` (a fresh object of the values set so far, on each read). */
+const honoVar = Object.getOwnPropertyDescriptor(Context.prototype, "var")?.get;
+
 /**
- * Makes `c.get(key)` build the value on first use, for the keys in `lazy`. A `c.set` of such a
- * key first wins over the lazy value. /health, the limiter's refusals and token errors never
- * pay for a database client or a mailer.
+ * Makes `c.get(key)`, and `c.var[key]`, build the value on first use, for the keys in `lazy`. A
+ * `c.set` of such a key first wins over the lazy value. /health, the limiter's refusals and token
+ * errors never pay for a database client or a mailer.
  */
 export function provideLazily(c: Context<AppEnv>, lazy: Lazy): void {
   const pending = new Map(Object.entries(lazy) as [keyof AppVariables, () => unknown][]);
   const { get, set } = c;
+  if (honoVar) {
+    Object.defineProperty(c, "var", {
+      configurable: true,
+      get() {
+        const values = honoVar.call(c) as Record<string, unknown>;
+        for (const key of pending.keys()) Object.defineProperty(values, key, { enumerable: true, get: () => c.get(key) });
+        return values;
+      },
+    });
+  }
   c.set = ((key: keyof AppVariables, value: unknown) => {
     pending.delete(key);
     set(key, value as never);

@@ -82,6 +82,16 @@ describe("provideLazily", () => {
     expect(await (await app.request("/")).json()).toEqual([{ made: 2 }, { made: 2 }]);
   });
 
+  it("builds it through c.var too, on first read only", async () => {
+    const { app, made } = lazyApp();
+    app.get("/", (c) => {
+      const before = made.db;
+      const first = c.var.db;
+      return c.json({ before, first, again: c.get("db"), after: made.db });
+    });
+    expect(await (await app.request("/")).json()).toEqual({ before: 0, first: { made: 1 }, again: { made: 1 }, after: 1 });
+  });
+
   it("lets a value set before first use win", async () => {
     const { app, made } = lazyApp();
     app.get("/", (c) => {
