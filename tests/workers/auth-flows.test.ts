@@ -13,6 +13,16 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
+/** The mails to `to`, waiting until there are `count`: some mail goes out after the response. */
+async function waitForMails(to: string, count: number): Promise<SentMail[]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const found = mails.filter((mail) => mail.to.includes(to));
+    if (found.length >= count) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`fewer than ${count} mails to ${to}`);
+}
+
 /** The token in the link of the newest mail to `to`. */
 async function mailedToken(to: string, path: string): Promise<string> {
   return (await mailedTokens(mails, to, path)).at(-1) ?? "";
@@ -113,21 +123,45 @@ describe("sign-up, sign-in and sessions", () => {
     }
   });
 
-  it("mails at most three sign-up links an hour to one address", async () => {
+  it("mails one address at most three sign-up links an hour per requesting address, and ten from all", async () => {
     const email = uniqueEmail("flood");
-    for (let i = 0; i < 5; i++) expect((await requestSignup(email)).status).toBe(202);
+    const ip = uniqueIp();
+    for (let i = 0; i < 5; i++) expect((await requestSignup(email, {}, { "CF-Connecting-IP": ip })).status).toBe(202);
     await mailedTokens(mails, email, "/signup/confirm", 3);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(mails.filter((mail) => mail.to.includes(email))).toHaveLength(3);
+    // Someone else asking from elsewhere still gets a link: the first requester cannot silence them.
+    expect((await requestSignup(email)).status).toBe(202);
+    await waitForMails(email, 4);
+    for (let i = 0; i < 12; i++) expect((await requestSignup(email)).status).toBe(202);
+    await waitForMails(email, 10);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(mails.filter((mail) => mail.to.includes(email))).toHaveLength(10);
   });
 
-  it("refuses a weak password naming body.password, and unknown fields", async () => {
-    const weak = await requestSignup(uniqueEmail(), { organizationName: "W", name: "W", password: "too short" });
+  it("refuses a weak password at the confirmation naming body.password, and unknown fields", async () => {
+    const email = uniqueEmail("weak");
+    expect((await requestSignup(email, { organizationName: "W", name: "W" })).status).toBe(202);
+    const token = await mailedToken(email, "/signup/confirm");
+    const weak = await confirmSignup(token, {}, "too short");
     expect(weak.status).toBe(422);
     const problem = await problemOf(weak);
     expect((problem.errors as { path: string }[]).map((e) => e.path)).toEqual(["body.password"]);
     const extra = await post("/api/v1/auth/login", { email: uniqueEmail(), password: PASSWORD, admin: true });
     expect(extra.status).toBe(422);
+    expect((await confirmSignup(token)).status).toBe(201);
+  });
+
+  it("lets only the mailbox choose the password: a sign-up request carrying one is refused", async () => {
+    const email = uniqueEmail("victim");
+    const response = await post("/api/v1/auth/signup", { organizationName: "Evil", name: "Victim", email, password: "attacker knows this one" });
+    expect(response.status).toBe(422);
+    expect(((await problemOf(response)).errors as { path: string }[]).map((e) => e.path)).toEqual(["body.password"]);
+    expect((await requestSignup(email, { organizationName: "Evil https://evil.example", name: "Victim" })).status).toBe(202);
+    const [mail] = await waitForMails(email, 1);
+    expect(mail?.text).not.toContain("Evil");
+    expect(mail?.text).not.toContain("Victim");
+    expect(mail?.text).toMatch(/If it was not you, ignore this message/);
   });
 
   it("answers an unknown email and a wrong password with the same 401", async () => {

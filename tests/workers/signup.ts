@@ -14,7 +14,6 @@ export interface SignupFields {
   organizationName?: string;
   organizationSlug?: string;
   name?: string;
-  password?: string;
 }
 
 /** POST /auth/signup as a client would send it; answers the raw response. */
@@ -22,15 +21,15 @@ export function requestSignup(email: string, fields: SignupFields = {}, headers:
   return api(
     "/api/v1/auth/signup",
     jsonBody(
-      { organizationName: "Flow Clinic", name: "Flo", password: PASSWORD, ...fields, email },
+      { organizationName: "Flow Clinic", name: "Flo", ...fields, email },
       { "CF-Connecting-IP": uniqueIp(), ...headers },
     ),
   );
 }
 
-/** POST /auth/signup/confirm with a mailed token. */
-export function confirmSignup(token: string, headers: Record<string, string> = {}): Promise<Response> {
-  return api("/api/v1/auth/signup/confirm", jsonBody({ token }, { "CF-Connecting-IP": uniqueIp(), ...headers }));
+/** POST /auth/signup/confirm with a mailed token, choosing the password. */
+export function confirmSignup(token: string, headers: Record<string, string> = {}, password = PASSWORD): Promise<Response> {
+  return api("/api/v1/auth/signup/confirm", jsonBody({ token, password }, { "CF-Connecting-IP": uniqueIp(), ...headers }));
 }
 
 /**

@@ -13,7 +13,7 @@ export const signup: AppHandler<typeof routes.signup> = async (c) => {
 };
 
 export const signupConfirm: AppHandler<typeof routes.signupConfirm> = async (c) =>
-  c.json(await signups.confirmSignup(requestDeps(c), c.req.valid("json").token), 201);
+  c.json(await signups.confirmSignup(requestDeps(c), c.req.valid("json")), 201);
 
 /** A member of several organizations gets a 409 problem listing them (an extension member). */
 export const login: AppHandler<typeof routes.login> = async (c) => {

@@ -39,7 +39,6 @@ const SignupBody = z
       .optional(),
     name: text().trim().min(1).max(200),
     email: Email,
-    password: Password,
   })
   .strict()
   .openapi("SignupRequest");
@@ -62,7 +61,10 @@ export const signup = defineRoute({
 });
 
 const SignupConfirmBody = z
-  .object({ token: text(2048).min(16).openapi({ description: "The token of the mailed sign-up link" }) })
+  .object({
+    token: text(2048).min(16).openapi({ description: "The token of the mailed sign-up link" }),
+    password: Password.openapi({ description: "The owner's password, chosen now by whoever holds the mailed link" }),
+  })
   .strict()
   .openapi("SignupConfirmRequest");
 
@@ -71,8 +73,10 @@ export const signupConfirm = defineRoute({
   path: "/auth/signup/confirm",
   operationId: "confirmSignup",
   tags,
-  summary: "Confirm a sign-up with the mailed token: creates the organization and its owner, and signs in",
-  description: "409 when the sign-up was already confirmed or the organization slug was taken meanwhile.",
+  summary: "Confirm a sign-up with the mailed token and choose the owner's password: creates the organization and its owner, and signs in",
+  description:
+    "The password is chosen here, by whoever holds the mailed link, never at POST /auth/signup. " +
+    "422 for a bad or expired token or a refused password; 409 when the sign-up was already confirmed or the organization slug was taken meanwhile.",
   create: true,
   rateLimit: "auth",
   request: { body: jsonBody(SignupConfirmBody) },

@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { type AuthDeps, SIGNUP_MAILS_PER_HOUR, SIGNUP_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import { type AuthDeps, SIGNUP_MAILS_PER_HOUR, SIGNUP_MAILS_PER_SOURCE, SIGNUP_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
 import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
 import { newSession } from "#src/features/auth/auth.sessions.ts";
 import { problemForDbError } from "#src/db/errors.ts";
@@ -19,7 +19,6 @@ export interface SignupInput {
   organizationSlug?: string | undefined;
   name: string;
   email: string;
-  password: string;
 }
 
 const TakenRow = z.object({ email: z.boolean() });
@@ -33,7 +32,6 @@ interface PendingSignup {
   name: string;
   organizationName: string;
   organizationSlug: string | null;
-  passwordHash: string;
   expiresAt: number;
 }
 
@@ -49,22 +47,27 @@ function slugFrom(name: string): string {
 
 /**
  * Verify-first sign-up. The answer is the same 202 whether or not the address is registered, and
- * the same work is done either way (the password is hashed, one query runs); what differs goes out
- * by mail after the response. A new address gets a link whose sealed token carries the sign-up, so
- * nothing is written for an address nobody confirms. A registered address gets a note that someone
- * tried to sign up with it, and how to sign in or reset instead. At most SIGNUP_MAILS_PER_HOUR
- * such mails reach one address, so the endpoint cannot be used to flood a mailbox.
+ * the same work is done either way (one query); what differs goes out by mail after the response.
+ * A new address gets a link whose sealed token carries the sign-up, so nothing is written for an
+ * address nobody confirms, and the password is chosen only at the confirmation, by whoever reads
+ * the mailbox: a stranger who asks for a sign-up with someone else's address cannot pick the
+ * credentials of the account it becomes. A registered address gets a note that someone tried to
+ * sign up with it, and how to sign in or reset instead. The mails repeat nothing the requester
+ * wrote. One address gets at most SIGNUP_MAILS_PER_SOURCE such mails an hour per requesting
+ * address, and SIGNUP_MAILS_PER_HOUR from all of them, so nobody can flood a mailbox, and silencing
+ * someone's sign-up mails takes many addresses.
  */
 export async function requestSignup(deps: AuthDeps, input: SignupInput): Promise<void> {
-  await assertPasswordPolicy(input.password, "password", deps);
   const { db, config } = deps;
   const email = input.email.toLowerCase();
-  const [passwordHash, account] = await Promise.all([hashPassword(input.password, config.PASSWORD_PEPPERS), sha256Hex(email)]);
+  const [account, source] = await Promise.all([sha256Hex(email), sha256Hex(deps.origin.ip ?? "unknown")]);
   const [registered] = await db.select({ id: users.id }).from(users).where(eq(users.email, email));
 
   const send = async () => {
-    const quota = await deps.rateLimiter.admit(`signup-mail:${account}`, { name: "signup-mail", limit: SIGNUP_MAILS_PER_HOUR, windowSeconds: 3600 });
-    if (quota.revoked || !quota.decision.allowed) return false;
+    const perSource = await deps.rateLimiter.admit(`signup-mail:${account}:${source}`, { name: "signup-mail", limit: SIGNUP_MAILS_PER_SOURCE, windowSeconds: 3600 });
+    if (perSource.revoked || !perSource.decision.allowed) return false;
+    const perAddress = await deps.rateLimiter.admit(`signup-mail:${account}`, { name: "signup-mail", limit: SIGNUP_MAILS_PER_HOUR, windowSeconds: 3600 });
+    if (perAddress.revoked || !perAddress.decision.allowed) return false;
     if (registered) {
       return deps.mailer.send({
         to: email,
@@ -86,7 +89,6 @@ export async function requestSignup(deps: AuthDeps, input: SignupInput): Promise
       name: input.name,
       organizationName: input.organizationName,
       organizationSlug: input.organizationSlug ?? null,
-      passwordHash,
       expiresAt: deps.clock.now().getTime() + SIGNUP_TOKEN_TTL_MS,
     };
     const token = await seal(JSON.stringify(pending), config.ENCRYPTION_KEYS);
@@ -94,11 +96,13 @@ export async function requestSignup(deps: AuthDeps, input: SignupInput): Promise
       to: email,
       subject: "Finish signing up to Tend",
       text: [
-        `Confirm your email address to create ${input.organizationName} on Tend (the link works once, for 24 hours):`,
+        "Someone asked to create a new organization on Tend with this email address as its owner.",
+        "If it was you, open this link to choose your password and finish (it works once, for 24 hours):",
         mailLink(config, "/signup/confirm", token),
+        "If it was not you, ignore this message: nothing is created until the link is used.",
       ].join("\n\n"),
       template: "signup-confirm",
-      api: { path: "/api/v1/auth/signup/confirm", body: { token } },
+      api: { path: "/api/v1/auth/signup/confirm", body: { token, password: "<choose a password>" } },
     });
   };
   deps.defer(send().catch(() => false));
@@ -119,12 +123,14 @@ async function readPending(deps: AuthDeps, token: string): Promise<PendingSignup
 
 /**
  * Turns a confirmed sign-up link into the organization, its owner (email verified: the link
- * proved it) and the first session, in one batch. A second use meets the unique email and is a
- * 409, so the link works once.
+ * proved it) with the password chosen now, and the first session, in one batch. A second use
+ * meets the unique email and is a 409, so the link works once.
  */
-export async function confirmSignup(deps: AuthDeps, token: string) {
-  const pending = await readPending(deps, token);
+export async function confirmSignup(deps: AuthDeps, input: { token: string; password: string }) {
+  const pending = await readPending(deps, input.token);
+  await assertPasswordPolicy(input.password, "password", deps);
   const { db, config } = deps;
+  const passwordHash = await hashPassword(input.password, config.PASSWORD_PEPPERS);
   const userId = uuidv7();
   const organization = {
     id: uuidv7(),
@@ -136,7 +142,7 @@ export async function confirmSignup(deps: AuthDeps, token: string) {
   try {
     await db.batch([
       db.insert(organizations).values(organization),
-      db.insert(users).values({ id: userId, email: pending.email, name: pending.name, passwordHash: pending.passwordHash, emailVerifiedAt: deps.clock.now() }),
+      db.insert(users).values({ id: userId, email: pending.email, name: pending.name, passwordHash, emailVerifiedAt: deps.clock.now() }),
       db.insert(memberships).values({ organizationId: organization.id, userId, role: "owner" }),
       session.insert,
       auditInsert(db, deps.origin, {
