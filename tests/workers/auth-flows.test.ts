@@ -241,6 +241,17 @@ describe("passwords", () => {
     await mailedToken(email, "/reset-password");
   });
 
+  it("mails one address at most three reset links an hour per requesting address, and ten from all", async () => {
+    const { email } = await signupUser();
+    const ip = uniqueIp();
+    for (let i = 0; i < 5; i++) expect((await post("/api/v1/auth/password/forgot", { email }, { "CF-Connecting-IP": ip })).status).toBe(202);
+    await mailedTokens(mails, email, "/reset-password", 3);
+    for (let i = 0; i < 12; i++) expect((await post("/api/v1/auth/password/forgot", { email })).status).toBe(202);
+    await mailedTokens(mails, email, "/reset-password", 10);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(mails.filter((mail) => mail.to.includes(email) && mail.text.includes("/reset-password"))).toHaveLength(10);
+  });
+
   it("resets a password once with the mailed token and signs out every session", async () => {
     const { email } = await signupUser();
     const old = await loginTokens(email);

@@ -14,6 +14,7 @@ import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
 import { signAccessToken } from "#src/lib/tokens.ts";
 import type { Caller } from "#src/features/auth/auth.refresh.service.ts";
 import { mailLink } from "#src/platform/mailer.ts";
+import { withinMailQuota } from "#src/features/auth/auth.mail-quota.ts";
 
 const ResetRequestedRow = z.object({ user_id: z.string() });
 const ResetRow = z.object({ id: z.string(), email: z.string() });
@@ -22,7 +23,8 @@ export const FORGOT_MESSAGE = "If an account uses this email, a reset link is on
 
 /**
  * Creates a reset token only when the email is known, in one statement, doing the same work
- * either way; the mail goes out after the response so timing tells nothing.
+ * either way; the mail goes out after the response so timing tells nothing, within the same
+ * per-address quota as sign-up mails (`withinMailQuota`).
  */
 export async function forgotPassword(deps: AuthDeps, email: string): Promise<void> {
   const token = randomToken();
@@ -41,15 +43,17 @@ export async function forgotPassword(deps: AuthDeps, email: string): Promise<voi
     )
     select user_id, (select count(*) from audited) as audited from created`);
   if (!firstRow(ResetRequestedRow, result)) return;
-  deps.defer(
-    deps.mailer.send({
+  const send = async () => {
+    if (!(await withinMailQuota(deps, "reset", address))) return false;
+    return deps.mailer.send({
       to: address,
       subject: "Reset your Tend password",
       text: `Reset your password (the link works once, for 30 minutes): ${mailLink(deps.config, "/reset-password", token)}`,
       template: "password-reset",
       api: { path: "/api/v1/auth/password/reset", body: { token, password: "<a new password>" } },
-    }),
-  );
+    });
+  };
+  deps.defer(send().catch(() => false));
 }
 
 /**

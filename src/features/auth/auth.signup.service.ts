@@ -1,13 +1,14 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { type AuthDeps, SIGNUP_MAILS_PER_HOUR, SIGNUP_MAILS_PER_SOURCE, SIGNUP_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import { type AuthDeps, SIGNUP_TOKEN_TTL_MS } from "#src/features/auth/auth.deps.ts";
+import { withinMailQuota } from "#src/features/auth/auth.mail-quota.ts";
 import { assertPasswordPolicy } from "#src/features/auth/auth.service.ts";
 import { newSession } from "#src/features/auth/auth.sessions.ts";
 import { problemForDbError } from "#src/db/errors.ts";
 import { firstRow } from "#src/db/rows.ts";
 import { memberships, organizations, users } from "#src/db/schema/index.ts";
 import { auditInsert } from "#src/lib/audit.ts";
-import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
+import { randomToken } from "#src/lib/encoding.ts";
 import { open, seal } from "#src/lib/envelope.ts";
 import { Conflict, ValidationFailed } from "#src/lib/errors.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
@@ -53,21 +54,15 @@ function slugFrom(name: string): string {
  * the mailbox: a stranger who asks for a sign-up with someone else's address cannot pick the
  * credentials of the account it becomes. A registered address gets a note that someone tried to
  * sign up with it, and how to sign in or reset instead. The mails repeat nothing the requester
- * wrote. One address gets at most SIGNUP_MAILS_PER_SOURCE such mails an hour per requesting
- * address, and SIGNUP_MAILS_PER_HOUR from all of them, so nobody can flood a mailbox, and silencing
- * someone's sign-up mails takes many addresses.
+ * wrote. The mails are counted by `withinMailQuota`.
  */
 export async function requestSignup(deps: AuthDeps, input: SignupInput): Promise<void> {
   const { db, config } = deps;
   const email = input.email.toLowerCase();
-  const [account, source] = await Promise.all([sha256Hex(email), sha256Hex(deps.origin.ip ?? "unknown")]);
   const [registered] = await db.select({ id: users.id }).from(users).where(eq(users.email, email));
 
   const send = async () => {
-    const perSource = await deps.rateLimiter.admit(`signup-mail:${account}:${source}`, { name: "signup-mail", limit: SIGNUP_MAILS_PER_SOURCE, windowSeconds: 3600 });
-    if (perSource.revoked || !perSource.decision.allowed) return false;
-    const perAddress = await deps.rateLimiter.admit(`signup-mail:${account}`, { name: "signup-mail", limit: SIGNUP_MAILS_PER_HOUR, windowSeconds: 3600 });
-    if (perAddress.revoked || !perAddress.decision.allowed) return false;
+    if (!(await withinMailQuota(deps, "signup", email))) return false;
     if (registered) {
       return deps.mailer.send({
         to: email,
