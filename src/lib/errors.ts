@@ -63,13 +63,27 @@ export function MethodNotAllowed(allowed: string[]): ProblemError {
   });
 }
 
+/** A 422 lists this many field errors at most, each cut to FIELD_TEXT_MAX characters. */
+export const MAX_FIELD_ERRORS = 20;
+const FIELD_TEXT_MAX = 200;
+
+const cut = (text: string) => (text.length > FIELD_TEXT_MAX ? `${text.slice(0, FIELD_TEXT_MAX - 1)}…` : text);
+
+/**
+ * The 422 for invalid fields. Bounded whatever the input: a body with 85,000 unknown keys once
+ * drew a 7 MB answer, so the list stops at MAX_FIELD_ERRORS (the detail says how many more) and
+ * each path and message is cut short.
+ */
 export function ValidationFailed(errors: FieldError[]): ProblemError {
+  const shown = errors.slice(0, MAX_FIELD_ERRORS).map((error) => ({ path: cut(error.path), message: cut(error.message) }));
+  const more = errors.length - shown.length;
+  const listed = shown.map((error) => `${error.path || "(body)"}: ${error.message}`).join("; ");
   return new ProblemError({
     status: 422,
     slug: "validation-failed",
     title: "Validation failed",
-    detail: errors.map((error) => `${error.path || "(body)"}: ${error.message}`).join("; "),
-    errors,
+    detail: more > 0 ? `${listed}; and ${more} more` : listed,
+    errors: shown,
   });
 }
 

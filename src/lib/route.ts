@@ -72,7 +72,9 @@ export function problemStatusesOf(spec: RouteSpec): number[] {
   const statuses = new Set<number>([500, ...(spec.problems ?? [])]);
   if (behindApi) [400, 401, 429, 503].forEach((status) => statuses.add(status));
   if (spec.permission || spec.membersOnly) statuses.add(403);
-  if (behindApi && spec.method !== "get") [413, 415].forEach((status) => statuses.add(status));
+  // Every request's body is measured, a GET's too (a client may send one): 413 anywhere.
+  statuses.add(413);
+  if (behindApi && spec.method !== "get") statuses.add(415);
   const { request } = spec;
   if (spec.create || request?.body || request?.query || request?.params || request?.headers) statuses.add(422);
   if (spec.create) statuses.add(409);

@@ -3,9 +3,14 @@ import { PayloadTooLarge, UnsupportedMediaType } from "#src/lib/errors.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
 
-/** Refused bodies up to this size are read to the end before the 413; larger ones are cut off. */
-export const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+/**
+ * Refused bodies up to this size are read to the end before the 413; larger ones are cut off.
+ * 100 MiB is the most Cloudflare lets reach a Worker on most plans, so in production every
+ * refused body gets its clean 413.
+ */
+export const DRAIN_LIMIT_BYTES = 100 * 1024 * 1024;
 
 /**
  * Reads and discards what is left of a refused body, up to DRAIN_LIMIT_BYTES in all. Answering
@@ -75,13 +80,24 @@ function hasBody(request: Request): boolean {
   return request.body !== null;
 }
 
-/** The API speaks JSON: a request body of any other type answers 415. */
+/**
+ * The API speaks JSON in UTF-8 (RFC 8259): a body of any other type, charset or content coding
+ * answers 415, rather than being read as UTF-8 anyway or failing as "malformed JSON".
+ */
 export function requireJsonBody(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD" || !hasBody(c.req.raw)) return next();
     const type = c.req.header("Content-Type") ?? "";
     if (!JSON_TYPE.test(type)) {
       throw UnsupportedMediaType(`Send the body as application/json, not ${type ? `"${type.split(";")[0]}"` : "an untyped body"}.`);
+    }
+    const charset = CHARSET.exec(type)?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+      throw UnsupportedMediaType(`Send JSON in UTF-8, not ${charset.slice(0, 40)}.`);
+    }
+    const coding = c.req.header("Content-Encoding")?.trim().toLowerCase();
+    if (coding && coding !== "identity") {
+      throw UnsupportedMediaType(`Send the body without a content coding, not "${coding.slice(0, 40)}".`);
     }
     return next();
   };

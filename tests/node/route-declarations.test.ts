@@ -35,12 +35,12 @@ describe("route declarations", () => {
   it("derive every problem status a route can answer from what it declares", () => {
     const body = { required: true, content: { "application/json": { schema: z.object({ name: z.string() }) } } };
     const base = { path: "/things", operationId: "x", summary: "x", description: "x", tags: ["Members"] as ["Members"], responses: {} };
-    expect(problemStatusesOf({ ...base, method: "get", permission: "members:read" })).toEqual([400, 401, 403, 429, 500, 503]);
+    expect(problemStatusesOf({ ...base, method: "get", permission: "members:read" })).toEqual([400, 401, 403, 413, 429, 500, 503]);
     expect(problemStatusesOf({ ...base, method: "post", request: { body } })).toEqual([400, 401, 413, 415, 422, 429, 500, 503]);
     expect(problemStatusesOf({ ...base, method: "post", permission: "members:write", create: true, problems: [404] })).toEqual([
       400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503,
     ]);
-    expect(problemStatusesOf({ ...base, method: "get", rateLimit: "none" })).toEqual([500]);
+    expect(problemStatusesOf({ ...base, method: "get", rateLimit: "none" })).toEqual([413, 500]);
   });
 
   it("leave problem+json to onError: no handler or service builds one", () => {

@@ -93,10 +93,22 @@ describe("one error path: RFC 9457 problems carrying the request id", () => {
     expect((await sendStream(streamed.stream)).status).toBe(413);
     expect(streamed.seen).toEqual({ pulled: 20 * 64 * 1024, cancelled: false });
 
-    const huge = counting(400, 64 * 1024);
+    // Past DRAIN_LIMIT_BYTES (100 MiB) the rest is cancelled, not read.
+    const huge = counting(1700, 64 * 1024);
     expect((await sendStream(huge.stream)).status).toBe(413);
     expect(huge.seen.cancelled).toBe(true);
-    expect(huge.seen.pulled).toBeLessThan(400 * 64 * 1024);
+    expect(huge.seen.pulled).toBeLessThan(1700 * 64 * 1024);
+  });
+
+  it("answers 415 to JSON in another charset or under a content coding, instead of misreading it", async () => {
+    const send = (headers: Record<string, string>) =>
+      probe("/api/v1/probe/echo", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(valid) });
+    for (const headers of [{ "Content-Type": "application/json; charset=utf-16" }, { "Content-Type": "application/json;charset=\"latin1\"" }, { "Content-Encoding": "gzip" }]) {
+      const response = await send(headers);
+      expect(response.status).toBe(415);
+      expect((await problemOf(response)).detail).toMatch(/UTF-8|content coding/);
+    }
+    expect((await send({ "Content-Type": "application/json; charset=UTF-8" })).status).toBe(200);
   });
 
   it("honours BODY_LIMIT_BYTES", async () => {

@@ -36,6 +36,17 @@ describe("text input hygiene", () => {
     expect(((await response.json()) as { name: string }).name).toBe("Zürich Praxis 🌿");
   });
 
+  it("answers a body of 85,000 unknown keys with a bounded 422, not one larger than the request", async () => {
+    const body = JSON.stringify(Object.fromEntries(Array.from({ length: 85_000 }, (_, i) => [i.toString(16), 0])));
+    const response = await api("/api/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": uniqueIp() }, body });
+    expect(response.status).toBe(422);
+    const text = await response.text();
+    expect(text.length).toBeLessThan(10_000);
+    const problem = JSON.parse(text) as { errors: unknown[]; detail: string };
+    expect(problem.errors.length).toBeLessThanOrEqual(20);
+    expect(problem.detail.length).toBeGreaterThan(0);
+  });
+
   it("refuses NUL in signup fields before any sign-in", async () => {
     const response = await api(
       "/api/v1/auth/signup",
