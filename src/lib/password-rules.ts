@@ -104,8 +104,17 @@ function cores(password: string): string[] {
   const [, prefix = "", core = "", suffix = ""] = match;
   if (!core || (!prefix && !suffix)) return [];
   const affix = [...prefix, ...suffix];
-  const guessable = affix.length <= 6 || repeatsUnit([...prefix]) && repeatsUnit([...suffix]) || affixIsPattern(prefix) && affixIsPattern(suffix);
+  const guessable =
+    affix.length <= 6 ||
+    (repeatsUnit([...prefix]) && repeatsUnit([...suffix])) ||
+    (affixIsPattern(prefix) && affixIsPattern(suffix)) ||
+    (affixIsYear(prefix) && affixIsYear(suffix));
   return guessable ? [core] : [];
+}
+
+/** Nothing, a few symbols, or a year with up to three digits or symbols around it ("2024!!!"). */
+function affixIsYear(affix: string): boolean {
+  return affix.length <= 3 || /^[^\p{L}]{0,3}(?:19|20)\d\d[^\p{L}]{0,3}$/u.test(affix);
 }
 
 function affixIsPattern(affix: string): boolean {

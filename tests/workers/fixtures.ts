@@ -8,7 +8,7 @@ import { signAccessToken } from "#src/lib/tokens.ts";
 import { testDb } from "./helpers.ts";
 
 /** A password that passes the policy; every fixture user has it. */
-export const PASSWORD = "correct horse battery staple";
+export const PASSWORD = "amber kettle under the stairs";
 
 let passwordHash: Promise<string> | undefined;
 

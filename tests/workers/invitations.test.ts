@@ -62,6 +62,27 @@ describe("invitations", () => {
     expect(await linked.json()).toEqual({ organizationId: tenant.organizationId, userId: person.id, role: "caregiver" });
   });
 
+  it("checks an existing account's password under the login lockout: 5 wrong from one address, then 429", async () => {
+    const other = await createTenant("Guessed Practice");
+    const person = other.members.clinician;
+    const token = await invite(tenant, person.email, "clinician");
+    const ip = uniqueIp();
+    const guess = (password: string) => api("/api/v1/invitations/accept", jsonBody({ token, password }, { "CF-Connecting-IP": ip }));
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await guess(`wrong password number ${i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect((await guess(PASSWORD)).status).toBe(429);
+    expect((await accept({ token, password: PASSWORD })).status).toBe(201);
+  });
+
+  it("refuses a new account's password made of its own address", async () => {
+    const email = uniqueEmail("selfish");
+    const token = await invite(tenant, email);
+    const response = await accept({ token, name: "Self Ish", password: `${email}2024` });
+    expect(response.status).toBe(422);
+    expect(((await problemOf(response)).errors as { path: string }[]).map((error) => error.path)).toEqual(["body.password"]);
+  });
+
   it("answers 409 when the invitee is already a member", async () => {
     const token = await invite(tenant, tenant.members.staff.email, "staff");
     const response = await accept({ token, password: PASSWORD });

@@ -124,7 +124,25 @@ describe("bundled breached list and derived rules", () => {
   });
 
   it.each([
-    "correct horse battery staple",
+    ["correct horse battery staple", /breached/],
+    ["Correct-Horse-Battery-Staple", /breached/],
+    ["Summer2024!!!", /common word or pattern/],
+    ["Tend12345678", /common word or pattern/],
+    ["tend.care2024", /common word or pattern/],
+  ])("refuses the famous phrase, season or service name %s", (password, reason) => {
+    expect(passwordProblem(password)).toMatch(reason);
+  });
+
+  it("refuses the user's own address, name or practice, with digits or symbols or not", () => {
+    const context = { email: "pw@p.test", name: "Priya Wadhwa", organizationName: "Riverside Therapy" };
+    for (const password of ["pw@p.test1234", "PW@P.TEST!!!!", "priyawadhwa1990", "Riverside Therapy", "riversidetherapy!!", "wadhwa2024!!!"]) {
+      expect(passwordProblem(password, context)).toMatch(/^is too (common|easy to guess)/);
+    }
+    expect(passwordProblem("pw@p.test1234")).toBeNull();
+    expect(passwordProblem("my cat eats 3 blue tomatoes", context)).toBeNull();
+  });
+
+  it.each([
     "my cat eats 3 blue tomatoes",
     "quiet lantern over the harbour",
     "Tr0ub4dor&3 horse staple",

@@ -108,10 +108,10 @@ export async function changePassword(
   caller: Caller & { role: Role },
   input: { currentPassword: string; newPassword: string },
 ): Promise<TokenPair> {
-  await assertPasswordPolicy(input.newPassword, "newPassword", deps);
   const { db, config, rateLimiter } = deps;
-  const [user] = await db.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, caller.userId));
+  const [user] = await db.select({ email: users.email, name: users.name, passwordHash: users.passwordHash }).from(users).where(eq(users.id, caller.userId));
   if (!user) throw NotFound("No such user.");
+  await assertPasswordPolicy(input.newPassword, "newPassword", deps, user);
   // Counted per session, not per address: a signed-in guesser locks itself out, never the owner's sign-in.
   const settle = await reservePasswordAttempt(deps, user.email, `session:${caller.sessionId ?? caller.userId}`);
   const check = await verifyPassword(input.currentPassword, user.passwordHash, config.PASSWORD_PEPPERS);

@@ -123,7 +123,7 @@ async function readPending(deps: AuthDeps, token: string): Promise<PendingSignup
  */
 export async function confirmSignup(deps: AuthDeps, input: { token: string; password: string }) {
   const pending = await readPending(deps, input.token);
-  await assertPasswordPolicy(input.password, "password", deps);
+  await assertPasswordPolicy(input.password, "password", deps, pending);
   const { db, config } = deps;
   const passwordHash = await hashPassword(input.password, config.PASSWORD_PEPPERS);
   const userId = uuidv7();

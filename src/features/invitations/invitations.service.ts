@@ -17,13 +17,14 @@ import { Conflict, Forbidden, NotFound, ProblemError, Unauthorized, ValidationFa
 import { uuidv7 } from "#src/lib/ids.ts";
 import { hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
 import { checkPassword } from "#src/lib/password-policy.ts";
+import { reservePasswordAttempt } from "#src/features/auth/auth.lockout.ts";
 import { breachCheckFor } from "#src/platform/pwned-passwords.ts";
 import { canAssignRole, withArticle, withCapitalArticle } from "#src/lib/permissions.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
 export const INVITATION_TTL_DAYS = 7;
 
-export type InvitationDeps = Pick<Deps, "db" | "origin" | "config" | "mailer" | "clock">;
+export type InvitationDeps = Pick<Deps, "db" | "origin" | "config" | "mailer" | "clock" | "rateLimiter">;
 
 const Gone = (detail: string) => new ProblemError({ status: 410, slug: "gone", title: "Gone", detail });
 
@@ -76,13 +77,17 @@ export interface AcceptInput {
 /** Who the accepting person is: an existing account proven by its password, or a new one. */
 async function resolveAccount(deps: InvitationDeps, found: Lookup, input: AcceptInput) {
   if (found.user_id && found.password_hash) {
+    // The account's password, checked under the same lockout as a login.
+    const settle = await reservePasswordAttempt(deps, found.email);
     const check = input.password ? await verifyPassword(input.password, found.password_hash, deps.config.PASSWORD_PEPPERS) : { valid: false };
+    await settle(check.valid);
     if (!check.valid) throw Unauthorized("Sign in with this account's password to accept the invitation.");
     return { userId: found.user_id, newUser: null };
   }
   const errors = [];
   if (!input.name) errors.push({ path: "body.name", message: "is required to create your account" });
-  const problem = input.password ? await checkPassword(input.password, breachCheckFor(deps.config)) : "is required to create your account";
+  const context = { email: found.email, name: input.name };
+  const problem = input.password ? await checkPassword(input.password, breachCheckFor(deps.config), context) : "is required to create your account";
   if (problem) errors.push({ path: "body.password", message: problem });
   if (errors.length > 0 || !input.name || !input.password) throw ValidationFailed(errors);
   const userId = uuidv7();
