@@ -27,6 +27,11 @@ export interface RouteSpec extends Omit<RouteConfig, "middleware" | "security" |
   /** A create: takes `Idempotency-Key` and replays the first answer to a retry. */
   create?: true;
   rateLimit?: RateLimitPolicyName;
+  /**
+   * A GET that writes (an audit row, a counter): admission runs before its handler. Without it a
+   * GET is side-effect free and admission runs beside the handler (`admitsInParallel`).
+   */
+  sideEffects?: true;
   /** The statuses the route's own service can answer (404, 409, 410), beside the derived ones. */
   problems?: readonly number[];
 }
@@ -41,7 +46,7 @@ type WithIdempotency<S extends RouteSpec> = S extends { create: true }
  * `c.var.auth` for the handler. Its `responses` type lists the declared ones only, so a handler
  * cannot answer a problem itself: it throws, and `onError` writes it.
  */
-export type DefinedRoute<S extends RouteSpec> = Omit<S, "permission" | "membersOnly" | "create" | "rateLimit" | "problems"> & {
+export type DefinedRoute<S extends RouteSpec> = Omit<S, "permission" | "membersOnly" | "create" | "rateLimit" | "problems" | "sideEffects"> & {
   middleware: [MiddlewareHandler<AppEnv & GuardEnv<S>>];
   security: Record<string, string[]>[];
 } & WithIdempotency<S>;
@@ -54,11 +59,22 @@ export type AppHandler<R extends RouteConfig> = RouteHandler<R, AppEnv & RouteCo
 
 const API_PREFIX = "/api/v1";
 const authPolicyRoutes: { method: string; pattern: RegExp }[] = [];
+const parallelReadRoutes: RegExp[] = [];
 
 /** The declared rate-limit policy of the API route a request is for (`default` when none matches). */
 export function rateLimitPolicyOf(method: string, path: string): "auth" | "default" {
   const matched = authPolicyRoutes.some((route) => route.method === method.toUpperCase() && route.pattern.test(path));
   return matched ? "auth" : "default";
+}
+
+/**
+ * Whether the request is a side-effect-free read, whose handler may run beside admission (its
+ * answer thrown away on a refusal): a declared GET (or its HEAD), on the default policy, not
+ * declared `sideEffects`. Writes, auth routes and undeclared paths wait for admission.
+ */
+export function admitsInParallel(method: string, path: string): boolean {
+  const verb = method.toUpperCase();
+  return (verb === "GET" || verb === "HEAD") && parallelReadRoutes.some((pattern) => pattern.test(path));
 }
 
 function pathPattern(path: string): RegExp {
@@ -112,11 +128,12 @@ function middlewareOf(spec: RouteSpec): MiddlewareHandler<AppEnv> {
  * organizations to choose from).
  */
 export function defineRoute<const P extends string, S extends RouteSpec & { path: P }>(spec: S & { path: P }): DefinedRoute<S> {
-  const { permission, membersOnly, create, rateLimit = "default", problems, request, responses, ...rest } = spec;
+  const { permission, membersOnly, create, rateLimit = "default", problems, sideEffects, request, responses, ...rest } = spec;
   void permission;
   void membersOnly;
   void problems;
   if (rateLimit === "auth") authPolicyRoutes.push({ method: spec.method.toUpperCase(), pattern: pathPattern(spec.path) });
+  if (spec.method.toLowerCase() === "get" && rateLimit === "default" && !sideEffects) parallelReadRoutes.push(pathPattern(spec.path));
   const security = membersOnly ? MEMBER_ONLY : permission ? MEMBER_OR_API_KEY : PUBLIC;
   const config = {
     ...rest,

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { authCallsPerMinute, type Config } from "#src/env.ts";
 import { ServiceUnavailable, TooManyRequests, Unauthorized } from "#src/lib/errors.ts";
-import { rateLimitPolicyOf } from "#src/lib/route.ts";
+import { admitsInParallel, rateLimitPolicyOf } from "#src/lib/route.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 import type { Admission, RateLimitDecision, RateLimitPolicy, SessionToken } from "#src/platform/ports.ts";
 
@@ -28,12 +28,36 @@ function setRateLimitHeaders(headers: Headers, policy: RateLimitPolicy, decision
   headers.set("RateLimit", `"${policy.name}";r=${decision.remaining};t=${decision.resetSeconds}`);
 }
 
+type Shown = { policy: RateLimitPolicy; decision: RateLimitDecision };
+
+/** The limiter's answers as a verdict: the tightest policy to show, or the refusal, thrown. */
+function verdictOf(results: { policy: RateLimitPolicy; admitted: Admission }[]): Shown {
+  if (results.some(({ admitted }) => admitted.revoked)) throw Unauthorized("The token has been revoked.");
+  const decided = results.flatMap(({ policy, admitted }) => (admitted.revoked ? [] : [{ policy, decision: admitted.decision }]));
+  const refused = decided.find(({ decision }) => !decision.allowed);
+  if (refused) {
+    const error = TooManyRequests(refused.decision.resetSeconds);
+    const headers = new Headers();
+    setRateLimitHeaders(headers, refused.policy, refused.decision);
+    headers.forEach((value, key) => {
+      error.headers[key] = value;
+    });
+    throw error;
+  }
+  return decided.reduce((tightest, entry) => (entry.decision.remaining < tightest.decision.remaining ? entry : tightest));
+}
+
 /**
  * Rate limits every API request in one Durable Object call: per user, per API key, or per IP
  * before sign-in; the same call checks that the caller's access token has not been revoked.
  * Auth routes (declared `rateLimit: "auth"`: login, signup, reset, MFA, invitations) also pay the stricter per-IP
  * policy, credentials or not, so a valid token cannot buy an attacker a looser limit there.
  * Headers follow the IETF RateLimit draft and describe the tightest policy applied.
+ *
+ * A caller's side-effect-free read (`admitsInParallel`: a declared GET, not `sideEffects`) runs its
+ * handler beside the limiter call rather than after it, saving a round trip; a refusal (401 revoked,
+ * 429, 503) still wins, once the handler is done, and its answer, body and headers, is thrown away.
+ * Everything else, writes above all, runs only once admitted.
  */
 export function admission(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -57,23 +81,32 @@ export function admission(): MiddlewareHandler<AppEnv> {
       admit(`ip:${clientIp(c)}`, policyFor(c, config));
     }
 
-    const results = await Promise.all(checks).catch(() => {
+    const verdict = Promise.all(checks).then(verdictOf, () => {
       throw ServiceUnavailable("Rate limiting is unavailable.", 2);
     });
-    if (results.some(({ admitted }) => admitted.revoked)) throw Unauthorized("The token has been revoked.");
-    const decided = results.flatMap(({ policy, admitted }) => (admitted.revoked ? [] : [{ policy, decision: admitted.decision }]));
-    const refused = decided.find(({ decision }) => !decision.allowed);
-    const shown = refused ?? decided.reduce((tightest, entry) => (entry.decision.remaining < tightest.decision.remaining ? entry : tightest));
-    if (refused) {
-      const error = TooManyRequests(refused.decision.resetSeconds);
-      const headers = new Headers();
-      setRateLimitHeaders(headers, refused.policy, refused.decision);
-      headers.forEach((value, key) => {
-        error.headers[key] = value;
-      });
-      throw error;
+    if (!auth || !admitsInParallel(c.req.method, c.req.path)) {
+      const shown = await verdict;
+      await next();
+      setRateLimitHeaders(c.res.headers, shown.policy, shown.decision);
+      return;
     }
-    await next();
-    setRateLimitHeaders(c.res.headers, shown.policy, shown.decision);
+
+    // Hono's compose turns a handler's thrown problem into c.res; only a non-Error throw rejects.
+    const handled = next().then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    const decided = await verdict.then(
+      (shown) => ({ shown }),
+      (refusal: unknown) => ({ refusal }),
+    );
+    const outcome = await handled;
+    if ("refusal" in decided) {
+      // Forget the handler's answer, so that none of its headers are merged into the refusal.
+      c.res = undefined;
+      throw decided.refusal;
+    }
+    if (outcome) throw outcome.error;
+    setRateLimitHeaders(c.res.headers, decided.shown.policy, decided.shown.decision);
   };
 }
