@@ -1,16 +1,16 @@
-import { neon, neonConfig } from "@neondatabase/serverless";
-import { drizzle } from "drizzle-orm/neon-http";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
+import { entityKind } from "drizzle-orm/entity";
+import { NeonHttpSession } from "drizzle-orm/neon-http/session";
+import type { NeonHttpClient, NeonHttpQueryResultHKT } from "drizzle-orm/neon-http/session";
+import { PgDatabase } from "drizzle-orm/pg-core/db";
+import { PgDialect } from "drizzle-orm/pg-core/dialect";
+import type { TablesRelationalConfig } from "drizzle-orm/relations";
+import { createHttpClient, type WireStatement } from "#src/db/neon-http.ts";
 import type { Config } from "#src/env.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import type { Timing } from "#src/lib/timing.ts";
 
-/**
- * Per-client settings the shared fetch function reads. They ride in the driver's `fetchOptions`
- * (which it spreads into every fetch) because `neonConfig` is global to the isolate, and two
- * requests must never see each other's endpoint, deadline or timing.
- */
-const DB_CONTEXT = Symbol("tend.db");
-
+/** Where a client sends its queries, its deadline, its timing and its scope. */
 interface DbContext {
   endpoint: string | undefined;
   timeoutMs: number;
@@ -47,11 +47,6 @@ const SCOPE_STATEMENT = `select set_config('role', '${APP_ROLE}', true), set_con
 const SYSTEM_AUDIT_STATEMENT = `insert into audit_events (id, action, target_type, target_id, metadata)
   values ($1, 'system.scope', 'job', $2, jsonb_build_object('job', $2::text))`;
 
-interface WireStatement {
-  query: string;
-  params: unknown[];
-}
-
 /** The statements that open every request's transaction, for this scope. */
 function scopeStatements(scope: DbScope): WireStatement[] {
   const organizationId = scope.kind === "organization" ? scope.organizationId : "";
@@ -61,41 +56,19 @@ function scopeStatements(scope: DbScope): WireStatement[] {
 }
 
 /**
- * Rewrites the driver's request into a transaction that starts with the scope statements, and
- * its answer back into what the driver asked for (one result, or the batch's own results).
- * Still one HTTP request: the budget of one round trip per `db.batch` holds.
+ * drizzle-orm/neon-http's database, rebuilt from its parts: importing the package's entry would
+ * load `@neondatabase/serverless` (it builds a `neon()` client and sets its type parsers), which
+ * is what src/db/neon-http.ts replaces. `batch` is NeonHttpDatabase's own: one transaction.
  */
-async function scopedFetch(url: RequestInfo | URL, init: RequestInit, scope: DbScope): Promise<Response> {
-  const body = JSON.parse(String(init.body)) as WireStatement | { queries: WireStatement[] };
-  const single = !("queries" in body);
-  const prelude = scopeStatements(scope);
-  const queries = [...prelude, ...(single ? [body] : body.queries)];
-  const response = await fetch(url, { ...init, body: JSON.stringify({ queries }) });
-  // Read an error's body here too, inside the deadline: a connection lost mid-body then fails as
-  // the driver's connection error (503), not as a stray TypeError the driver does not wrap (500).
-  if (!response.ok) return new Response(await response.arrayBuffer(), response);
-  const { results } = (await response.json()) as { results: unknown[] };
-  const own = results.slice(prelude.length);
-  const answer = single ? own[0] : { results: own };
-  return new Response(JSON.stringify(answer), { status: response.status, headers: { "Content-Type": "application/json" } });
-}
+class HttpDatabase extends PgDatabase<NeonHttpQueryResultHKT> {
+  static override readonly [entityKind]: string = "NeonHttpDatabase";
 
-type InitWithContext = RequestInit & { [DB_CONTEXT]?: DbContext };
+  declare readonly session: NeonHttpSession<Record<string, never>, TablesRelationalConfig>;
 
-async function dbFetch(input: RequestInfo | URL, init: InitWithContext = {}): Promise<Response> {
-  const context = init[DB_CONTEXT];
-  const { [DB_CONTEXT]: _context, ...plainInit } = init;
-  const started = performance.now();
-  try {
-    const request = { ...plainInit, signal: AbortSignal.timeout(context?.timeoutMs ?? 8000) };
-    const url = context?.endpoint ?? input;
-    return await (context ? scopedFetch(url, request, context.scope) : fetch(url, request));
-  } finally {
-    context?.timing?.recordDb(performance.now() - started);
+  batch<U extends BatchItem<"pg">, T extends Readonly<[U, ...U[]]>>(batch: T): Promise<BatchResponse<T>> {
+    return this.session.batch(batch);
   }
 }
-
-neonConfig.fetchFunction = dbFetch;
 
 export interface DbOptions {
   timing?: Timing;
@@ -105,7 +78,7 @@ export interface DbOptions {
 }
 
 /**
- * A drizzle client over Neon's HTTP driver; built per request, never at module scope. No schema
+ * A drizzle client over Neon's SQL-over-HTTP protocol (src/db/neon-http.ts); built per request, never at module scope. No schema
  * is passed: queries use the query builder, and the relational metadata a schema makes would be
  * rebuilt on every request (~55 µs of CPU) for nothing.
  */
@@ -121,11 +94,20 @@ export function createDb(config: Config, options: DbOptions = {}) {
 /** How each client was built, so a narrower one can be made from it. */
 const origins = new WeakMap<object, { url: string; context: DbContext }>();
 
-function clientFor(url: string, context: DbContext) {
-  const client = neon(url, {
-    fetchOptions: { [DB_CONTEXT]: context } as RequestInit,
+function clientFor(url: string, context: DbContext): HttpDatabase {
+  const client = createHttpClient({
+    connectionString: url,
+    endpoint: context.endpoint,
+    timeoutMs: context.timeoutMs,
+    onRoundTrip: context.timing ? (ms) => context.timing?.recordDb(ms) : undefined,
+    prelude: () => scopeStatements(context.scope),
   });
-  const db = drizzle({ client });
+  const dialect = new PgDialect();
+  // The one cast: drizzle types its client as the driver's NeonQueryFunction; ours has the part
+  // the session calls (`query(sql, params, {arrayMode, fullResults})` and `transaction(queries,
+  // opts)`), and tests/workers/neon-http.test.ts holds it to the driver's answers.
+  const session = new NeonHttpSession(client as unknown as NeonHttpClient, dialect, undefined);
+  const db = new HttpDatabase(dialect, session, undefined);
   origins.set(db, { url, context });
   return db;
 }
