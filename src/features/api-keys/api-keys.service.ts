@@ -26,7 +26,7 @@ export interface ApiKeyView {
   revokedAt: string | null;
 }
 
-export type ApiKeyDeps = Pick<Deps, "db" | "origin" | "config">;
+export type ApiKeyDeps = Pick<Deps, "db" | "origin" | "config" | "clock">;
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
@@ -119,7 +119,7 @@ export async function rotateApiKey(deps: ApiKeyDeps, auth: KeyManager, id: strin
     name: row.name ?? "",
     prefix: row.prefix ?? "",
     scopes: row.scopes ?? [],
-    createdAt: iso(row.created_at) ?? new Date().toISOString(),
+    createdAt: iso(row.created_at) ?? deps.clock.now().toISOString(),
     lastUsedAt: null,
     expiresAt: null,
     revokedAt: null,

@@ -20,7 +20,7 @@ const RotationRow = z.object({
 
 const SwitchRow = z.object({ role: z.enum(ROLES) });
 
-const refreshExpiry = (deps: AuthDeps) => refreshExpiresAt(deps.config).toISOString();
+const refreshExpiry = (deps: AuthDeps) => refreshExpiresAt(deps.config, deps.clock.now().getTime()).toISOString();
 
 /**
  * Rotates a refresh token in one statement: marks it used and inserts its successor in the same

@@ -36,9 +36,9 @@ export interface SessionInput {
   familyId?: string;
 }
 
-/** When a refresh token issued now expires. */
-export function refreshExpiresAt(config: Config): Date {
-  return new Date(Date.now() + config.REFRESH_TOKEN_TTL_DAYS * 86_400_000);
+/** When a refresh token issued at `nowMs` expires. */
+export function refreshExpiresAt(config: Config, nowMs = Date.now()): Date {
+  return new Date(nowMs + config.REFRESH_TOKEN_TTL_DAYS * 86_400_000);
 }
 
 /** The token pair the API answers, for a session in one organization. */
