@@ -144,10 +144,14 @@ class ArrayParser {
   recorded: string[] = [];
   dimension = 0;
 
-  constructor(
-    readonly source: string,
-    readonly transform: (text: string) => unknown,
-  ) {}
+  readonly source: string;
+  readonly transform: (text: string) => unknown;
+
+  // No parameter properties: Node's type stripping (scripts run this file) refuses them.
+  constructor(source: string, transform: (text: string) => unknown) {
+    this.source = source;
+    this.transform = transform;
+  }
 
   isEof(): boolean {
     return this.position >= this.source.length;
@@ -346,11 +350,12 @@ export class HttpQuery implements PromiseLike<unknown> {
   #run: (() => Promise<unknown>) | undefined;
   #result: Promise<unknown> | undefined;
 
-  constructor(
-    readonly statement: WireStatement,
-    readonly options: QueryOptions,
-    run: () => Promise<unknown>,
-  ) {
+  readonly statement: WireStatement;
+  readonly options: QueryOptions;
+
+  constructor(statement: WireStatement, options: QueryOptions, run: () => Promise<unknown>) {
+    this.statement = statement;
+    this.options = options;
     this.#run = run;
   }
 
