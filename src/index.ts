@@ -1,37 +1,45 @@
-import type { createApp } from "#src/app.ts";
-import type { WorkerEnv } from "#src/env.ts";
+import { createApp } from "#src/app.ts";
+import { createDb } from "#src/db/client.ts";
+import { parseBindings, parseConfig, type WorkerEnv } from "#src/env.ts";
+import { consumeDeadLetters, consumeJobs } from "#src/jobs/consumer.ts";
+import { runCron } from "#src/jobs/cron.ts";
+import type { JobDeps } from "#src/jobs/runner.ts";
+import { backgroundDeps } from "#src/lib/deps.ts";
+import { createLogger } from "#src/lib/logger.ts";
+import { createMailer } from "#src/platform/mailer.ts";
+import { cloudflarePlatform } from "#src/platform/cloudflare/adapters.ts";
 
 export { RateLimiter } from "../durable-objects/rate-limiter.ts";
 
-type App = ReturnType<typeof createApp>;
-let app: Promise<App> | undefined;
+const app = createApp(cloudflarePlatform);
 
-/**
- * The app, built at the first request rather than at startup: its ~30 routes' zod schemas, their
- * OpenAPI metadata, the configuration schema and the drizzle tables cost more CPU than the rest
- * of the bundle's evaluation (`wrangler check startup`: ~55 ms with them; the budget is 40 ms).
- * esbuild keeps each `import()` in this one bundle, as modules evaluated on first call. Nothing
- * answers before the app is built, so every route (and the rate-limit policy and admission
- * tables their declarations fill in) is in place for the first request as it was at startup.
- */
-function loadApp(): Promise<App> {
-  app ??= Promise.all([import("#src/app.ts"), import("#src/platform/cloudflare/adapters.ts")]).then(([module, platform]) =>
-    module.createApp(platform.cloudflarePlatform),
-  );
-  return app;
+/** A queue batch's dependencies: the same object a request's services get, acting as the system. */
+function jobDeps(env: WorkerEnv, run: string, ctx: ExecutionContext): JobDeps {
+  const config = parseConfig(env);
+  const logger = createLogger(config.LOG_LEVEL, { run });
+  return backgroundDeps({
+    db: createDb(config, { scope: { kind: "jobs" } }),
+    config,
+    logger,
+    adapters: cloudflarePlatform.adapters(env),
+    mailer: createMailer(config, logger),
+    run,
+    waitUntil: (work) => ctx.waitUntil(work),
+  });
 }
 
-/** The Worker: HTTP through the app; queue batches and cron ticks through the jobs module (src/background.ts). */
+/** The Worker: HTTP through the app; queue batches and cron ticks through the jobs module. */
 export default {
-  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
-    return (await loadApp()).fetch(request, env, ctx);
-  },
+  fetch: app.fetch,
 
   async queue(batch, env, ctx) {
-    await (await import("#src/background.ts")).queue(batch, env, ctx);
+    const deps = jobDeps(env, `queue:${batch.queue}`, ctx);
+    const { DEAD_LETTER_QUEUE, DEAD_LETTERS } = parseBindings(env);
+    if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, deps);
+    else await consumeJobs(batch, { ...deps, deadLetterQueue: DEAD_LETTERS });
   },
 
   async scheduled(controller, env) {
-    await (await import("#src/background.ts")).scheduled(controller, env);
+    await runCron(controller.scheduledTime, cloudflarePlatform.adapters(env).jobs);
   },
 } satisfies ExportedHandler<WorkerEnv>;
