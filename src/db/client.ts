@@ -94,6 +94,12 @@ export function createDb(config: Config, options: DbOptions = {}) {
 /** How each client was built, so a narrower one can be made from it. */
 const origins = new WeakMap<object, { url: string; context: DbContext }>();
 
+/**
+ * One dialect for every client: it holds no per-request state, only a cache of the (module-level)
+ * tables' column names, which a per-request dialect would rebuild on every request.
+ */
+const dialect = new PgDialect();
+
 function clientFor(url: string, context: DbContext): HttpDatabase {
   const client = createHttpClient({
     connectionString: url,
@@ -102,7 +108,6 @@ function clientFor(url: string, context: DbContext): HttpDatabase {
     onRoundTrip: context.timing ? (ms) => context.timing?.recordDb(ms) : undefined,
     prelude: () => scopeStatements(context.scope),
   });
-  const dialect = new PgDialect();
   // The one cast: drizzle types its client as the driver's NeonQueryFunction; ours has the part
   // the session calls (`query(sql, params, {arrayMode, fullResults})` and `transaction(queries,
   // opts)`), and tests/workers/neon-http.test.ts holds it to the driver's answers.

@@ -441,13 +441,28 @@ async function errorOf(response: Response, text: string): Promise<NeonDbError> {
   return new NeonDbError(`Server error (HTTP status ${response.status}): ${text}`);
 }
 
+/** Resolved targets by endpoint and connection string: two URL parses saved on every request. */
+const targets = new Map<string, Target>();
+const TARGETS_KEPT = 16;
+
+function targetOf(connectionString: string, endpoint: string | undefined): Target {
+  const key = `${endpoint ?? ""}\n${connectionString}`;
+  let target = targets.get(key);
+  if (!target) {
+    target = resolveTarget(connectionString, endpoint);
+    if (targets.size >= TARGETS_KEPT) targets.clear();
+    targets.set(key, target);
+  }
+  return target;
+}
+
 /** A client over one connection string; cheap to make, so one per request. */
 export function createHttpClient(config: HttpClientConfig): HttpClient {
   let target: Target | undefined;
 
   /** One round trip: the answer of one statement, or each statement's answer for a batch. */
   async function send(statements: WireStatement[], batch: boolean, options: TransactionOptions): Promise<WireResult[]> {
-    target ??= resolveTarget(config.connectionString, config.endpoint);
+    target ??= targetOf(config.connectionString, config.endpoint);
     const prelude = config.prelude?.() ?? [];
     const wire = [...prelude, ...statements].map(({ query, params }) => ({ query, params: params.map(serializeParam) }));
     const asBatch = batch || prelude.length > 0;

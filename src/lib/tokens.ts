@@ -118,9 +118,27 @@ async function verify(config: Config, token: string, typ: TokenType) {
   }
 }
 
+/**
+ * Access tokens this isolate has verified, per configuration (so a key rotation starts afresh),
+ * oldest first: a member's next requests skip the ES256 signature check and jose's parsing. What
+ * a later check could refuse is only time, so a hit still has to be unexpired, with jose's test
+ * (`exp > now - skew`, in whole seconds). Revocation is the limiter's check, not this one's.
+ */
+const verifiedAccess = new WeakMap<Config, Map<string, AccessClaims>>();
+const VERIFIED_KEPT = 1000;
+
 export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims> {
-  const payload = await verify(config, token, "access");
-  return payload as unknown as AccessClaims;
+  let verified = verifiedAccess.get(config);
+  const known = verified?.get(token);
+  if (known && known.exp > Math.floor(Date.now() / 1000) - CLOCK_SKEW_SECONDS) return { ...known };
+  const claims = (await verify(config, token, "access")) as unknown as AccessClaims;
+  if (!verified) {
+    verified = new Map();
+    verifiedAccess.set(config, verified);
+  }
+  if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value as string);
+  verified.set(token, { ...claims });
+  return claims;
 }
 
 export async function verifyMfaToken(config: Config, token: string): Promise<MfaClaims> {

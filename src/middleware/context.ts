@@ -18,29 +18,33 @@ const honoVar = Object.getOwnPropertyDescriptor(Context.prototype, "var")?.get;
 /**
  * Makes `c.get(key)`, and `c.var[key]`, build the value on first use, for the keys in `lazy`. A
  * `c.set` of such a key first wins over the lazy value. /health, the limiter's refusals and token
- * errors never pay for a database client or a mailer.
+ * errors never pay for a database client or a mailer. `lazy` is taken over: pass a fresh object.
  */
 export function provideLazily(c: Context<AppEnv>, lazy: Lazy): void {
-  const pending = new Map(Object.entries(lazy) as [keyof AppVariables, () => unknown][]);
+  // `lazy` is the caller's own fresh object: spent makers are set to undefined, never deleted,
+  // so it keeps its shape (no Map, no entries array on every request).
+  const pending = lazy as Record<string, (() => unknown) | undefined>;
   const { get, set } = c;
   if (honoVar) {
     Object.defineProperty(c, "var", {
       configurable: true,
       get() {
         const values = honoVar.call(c) as Record<string, unknown>;
-        for (const key of pending.keys()) Object.defineProperty(values, key, { enumerable: true, get: () => c.get(key) });
+        for (const key in pending) {
+          if (pending[key]) Object.defineProperty(values, key, { enumerable: true, get: () => c.get(key as keyof AppVariables) });
+        }
         return values;
       },
     });
   }
   c.set = ((key: keyof AppVariables, value: unknown) => {
-    pending.delete(key);
+    if (Object.hasOwn(pending, key)) pending[key] = undefined;
     set(key, value as never);
   }) as typeof c.set;
   c.get = ((key: keyof AppVariables) => {
-    const make = pending.get(key);
+    const make = Object.hasOwn(pending, key) ? pending[key] : undefined;
     if (make) {
-      pending.delete(key);
+      pending[key] = undefined;
       set(key, make() as never);
     }
     return get(key);
