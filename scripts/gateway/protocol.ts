@@ -2,6 +2,7 @@
  * The SQL-over-HTTP protocol spoken by `@neondatabase/serverless`'s `neon()` driver:
  * request parsing and validation, result and error shapes. Backend-agnostic.
  */
+import { ERROR_FIELDS } from "../../src/db/neon-http.ts";
 
 /** A bind parameter as the driver sends it: already text-serialized, or SQL NULL. */
 export type SqlParam = string | null;
@@ -142,25 +143,6 @@ export function toWireResult(result: StatementResult, arrayMode: boolean): Recor
   return { command: result.command, rowCount: result.rowCount, fields: result.fields, rows, rowAsArray: arrayMode };
 }
 
-/** Error fields the driver copies onto NeonDbError, in its own order. */
-const ERROR_FIELDS = [
-  "severity",
-  "code",
-  "detail",
-  "hint",
-  "position",
-  "internalPosition",
-  "internalQuery",
-  "where",
-  "schema",
-  "table",
-  "column",
-  "dataType",
-  "constraint",
-  "file",
-  "line",
-  "routine",
-] as const;
 
 /**
  * The JSON body for a Postgres error (anything with a SQLSTATE and a severity), or undefined

@@ -23,8 +23,8 @@
  * - Only the `text` type parsers below exist (no custom `types`, no `authToken` functions).
  */
 
-/** Fields the driver copies from a 400 answer onto its error, in its order. */
-const ERROR_FIELDS = [
+/** Fields the driver copies from a 400 answer onto its error, in its order (the gateway sends them). */
+export const ERROR_FIELDS = [
   "severity",
   "code",
   "detail",
