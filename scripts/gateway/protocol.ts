@@ -2,7 +2,7 @@
  * The SQL-over-HTTP protocol spoken by `@neondatabase/serverless`'s `neon()` driver:
  * request parsing and validation, result and error shapes. Backend-agnostic.
  */
-import { ERROR_FIELDS } from "../../src/db/neon-http.ts";
+import { ERROR_FIELDS } from "../../src/db/neon-errors.ts";
 
 /** A bind parameter as the driver sends it: already text-serialized, or SQL NULL. */
 export type SqlParam = string | null;

@@ -1,4 +1,4 @@
-import { NeonDbError } from "#src/db/neon-http.ts";
+import { NeonDbError } from "#src/db/neon-errors.ts";
 import { Conflict, type ProblemError, ServiceUnavailable, UnprocessableInput } from "#src/lib/errors.ts";
 
 /** The driver's error, wherever drizzle wrapped it. */

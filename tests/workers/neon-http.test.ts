@@ -3,7 +3,9 @@ import { NeonDbError as DriverError, neon, neonConfig } from "@neondatabase/serv
 import { drizzle } from "drizzle-orm/neon-http";
 import { describe, expect, it } from "vitest";
 import { problemForDbError } from "#src/db/errors.ts";
-import { createHttpClient, HttpQuery, NeonDbError, resolveTarget, serializeParam } from "#src/db/neon-http.ts";
+import { NeonDbError } from "#src/db/neon-errors.ts";
+import { createHttpClient, HttpQuery, resolveTarget } from "#src/db/neon-http.ts";
+import { serializeParam } from "#src/db/pg-text.ts";
 import type { HttpClientConfig } from "#src/db/neon-http.ts";
 
 /**
