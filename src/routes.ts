@@ -9,6 +9,12 @@ import { mfaRouter } from "#src/features/mfa/mfa.index.ts";
 import { membersRouter } from "#src/features/members/members.index.ts";
 import { organizationRouter } from "#src/features/organization/organization.index.ts";
 import { preferencesRouter } from "#src/features/preferences/preferences.index.ts";
+import { patientsRouter } from "#src/features/patients/patients.index.ts";
+import { cliniciansRouter } from "#src/features/clinicians/clinicians.index.ts";
+import { appointmentsRouter } from "#src/features/appointments/appointments.index.ts";
+import { notesRouter } from "#src/features/notes/notes.index.ts";
+import { dashboardRouter } from "#src/features/dashboard/dashboard.index.ts";
+import { auditRouter } from "#src/features/audit/audit.index.ts";
 
 /**
  * Mounts every feature's router. API routes live under /api/v1; `/.well-known` at the root.
@@ -24,7 +30,13 @@ export function registerFeatures(app: OpenAPIHono<AppEnv>) {
     .route("/api/v1", membersRouter)
     .route("/api/v1", invitationsRouter)
     .route("/api/v1", apiKeysRouter)
-    .route("/api/v1", preferencesRouter);
+    .route("/api/v1", preferencesRouter)
+    .route("/api/v1", patientsRouter)
+    .route("/api/v1", cliniciansRouter)
+    .route("/api/v1", appointmentsRouter)
+    .route("/api/v1", notesRouter)
+    .route("/api/v1", dashboardRouter)
+    .route("/api/v1", auditRouter);
 }
 
 /** Every feature route with its input and output types, for Hono's `hc` client: `hc<AppType>(baseUrl)`. */

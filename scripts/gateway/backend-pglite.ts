@@ -5,13 +5,14 @@ import type { ParserOptions, Results, SerializerOptions } from "@electric-sql/pg
 import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
 import { citext } from "@electric-sql/pglite/contrib/citext";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import { unaccent } from "@electric-sql/pglite/contrib/unaccent";
 import type { Backend } from "./backend.ts";
 import { beginStatement } from "./protocol.ts";
 import { createQueue } from "./queue.ts";
 import type { BatchOptions, FieldInfo, RawValue, SqlStatement, StatementResult } from "./protocol.ts";
 
 /** Extensions Tend's migrations create; PGlite only knows those handed to it at startup. */
-const EXTENSIONS = { btree_gist, citext, pg_trgm };
+const EXTENSIONS = { btree_gist, citext, pg_trgm, unaccent };
 
 const identity = (value: string): string => value;
 

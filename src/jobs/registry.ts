@@ -2,11 +2,15 @@ import type { JobDefinition, JobMessage } from "#src/jobs/job.ts";
 import type { QueueName } from "#src/jobs/queues.ts";
 import { maintenanceJobs } from "#src/jobs/maintenance.ts";
 import { authJobs } from "#src/features/auth/auth.jobs.ts";
+import { eventJobs } from "#src/features/events/events.jobs.ts";
+import { auditJobs } from "#src/features/audit/audit.jobs.ts";
 
 /** Every job, one line per feature: each feature's `<area>.jobs.ts` says what its jobs are. */
 export const JOB_DEFINITIONS = [
   ...maintenanceJobs,
   ...authJobs,
+  ...eventJobs,
+  ...auditJobs,
 ] as const;
 
 type Definition = (typeof JOB_DEFINITIONS)[number];

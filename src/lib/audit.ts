@@ -2,7 +2,7 @@ import { SQL, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import type { Database } from "#src/db/client.ts";
 import { auditEvents } from "#src/db/schema/index.ts";
-import { uuidv7 } from "#src/lib/ids.ts";
+import { SQL_UUIDV7, uuidv7 } from "#src/lib/ids.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 
 /** Security-relevant actions. Metadata never holds passwords, tokens or codes. */
@@ -33,7 +33,20 @@ export type AuditAction =
   | "invitation.accepted"
   | "api_key.created"
   | "api_key.rotated"
-  | "api_key.revoked";
+  | "api_key.revoked"
+  | ClinicalAuditAction;
+
+/** What the clinical core audits: each subject's reads, lists and writes, and refusals. */
+export const CLINICAL_AUDIT_SUBJECTS = ["patient", "care_team", "appointment", "note", "working_hours", "clinicians", "availability", "dashboard", "audit", "access"] as const;
+
+/**
+ * `<subject>.<verb>`, e.g. `patient.read`, `patient.listed`, `note.signed`, `access.denied`.
+ * A read that found nothing the caller may see records `metadata.outcome: "denied"` (the record
+ * exists but is outside their reach) or `"not_found"`; the caller gets the same 404 for both.
+ */
+export type ClinicalAuditAction = `${(typeof CLINICAL_AUDIT_SUBJECTS)[number]}.${string}`;
+
+type MetadataValue = string | number | boolean | null | string[];
 
 export interface AuditOrigin {
   ip: string | null;
@@ -48,7 +61,9 @@ export interface AuditEntry {
   actorApiKeyId?: string | null;
   targetType?: string;
   targetId?: string;
-  metadata?: Record<string, string | number | boolean | null>;
+  /** The patients whose data this read or wrote; a list names every one it returned. */
+  patientIds?: string[];
+  metadata?: Record<string, MetadataValue>;
 }
 
 export function auditOrigin(c: Pick<Context<AppEnv>, "req" | "get">): AuditOrigin {
@@ -73,25 +88,29 @@ export function auditInsert(db: Database, origin: AuditOrigin, entry: AuditEntry
     userAgent: origin.userAgent,
     requestId: origin.requestId,
     metadata: entry.metadata ?? {},
+    patientIds: entry.patientIds ?? [],
   });
 }
 
-/**
- * A UUIDv7 computed by Postgres for each row (the millisecond clock, version and variant bits over
- * random bytes), so a CTE that audits several rows gives each its own time-ordered id.
- */
-const SQL_UUIDV7 = `(lpad(to_hex((extract(epoch from clock_timestamp()) * 1000)::bigint), 12, '0')
-  || '7' || substr(md5(random()::text), 1, 3) || to_hex(8 + floor(random() * 4)::int)
-  || substr(md5(random()::text), 1, 15))::uuid`;
 
 /** A value for a CTE audit row: a constant, or a column of the CTE (e.g. sql`user_id`). */
 type CteValue = string | null | undefined | SQL;
 
-export interface CteAuditEntry extends Omit<AuditEntry, "organizationId" | "actorUserId" | "targetId"> {
+export interface CteAuditEntry extends Omit<AuditEntry, "organizationId" | "actorUserId" | "targetId" | "patientIds" | "metadata"> {
   organizationId?: CteValue;
   actorUserId?: CteValue;
   targetId?: CteValue;
+  /** Constant ids, or an expression over the CTE's columns (e.g. sql`array[patient_id]`). */
+  patientIds?: string[] | SQL;
+  /** Constant metadata, or a jsonb expression over the CTE's columns. */
+  metadata?: Record<string, MetadataValue> | SQL;
 }
+
+const uuidArray = (ids: string[] | SQL | undefined): SQL =>
+  ids instanceof SQL ? sql`(${ids})::uuid[]` : sql`${`{${(ids ?? []).join(",")}}`}::uuid[]`;
+
+const jsonbValue = (metadata: Record<string, MetadataValue> | SQL | undefined): SQL =>
+  metadata instanceof SQL ? sql`(${metadata})::jsonb` : sql`${JSON.stringify(metadata ?? {})}::jsonb`;
 
 const cteValue = (value: CteValue, type: "uuid" | "text"): SQL =>
   value instanceof SQL ? sql`(${value})::${sql.raw(type)}` : sql`${value ?? null}::${sql.raw(type)}`;
@@ -102,10 +121,35 @@ const cteValue = (value: CteValue, type: "uuid" | "text"): SQL =>
  */
 export function auditFromCte(cte: string, origin: AuditOrigin, entry: CteAuditEntry): SQL {
   return sql`insert into audit_events
-      (id, organization_id, actor_user_id, actor_api_key_id, action, target_type, target_id, ip, user_agent, request_id, metadata)
+      (id, organization_id, actor_user_id, actor_api_key_id, action, target_type, target_id, ip, user_agent, request_id, metadata, patient_ids)
     select ${sql.raw(SQL_UUIDV7)}, ${cteValue(entry.organizationId, "uuid")}, ${cteValue(entry.actorUserId, "uuid")},
       ${entry.actorApiKeyId ?? null}::uuid, ${entry.action}::text, ${entry.targetType ?? null}::text,
       ${cteValue(entry.targetId, "text")}, ${origin.ip}::text, ${origin.userAgent}::text, ${origin.requestId}::text,
-      ${JSON.stringify(entry.metadata ?? {})}::jsonb
+      ${jsonbValue(entry.metadata)}, ${uuidArray(entry.patientIds)}
     from ${sql.raw(cte)}`;
+}
+
+/**
+ * Exactly one audit row, whatever the CTE holds (none, one or many rows): for a list or a search
+ * (pass `patientIds: sql\`array_agg(patient_id)\`` and the ids in metadata) and for a detail read
+ * whose CTE may be empty (a 404 is audited too). The entry's expressions may aggregate the CTE.
+ */
+export function auditOnceFromCte(cte: string, origin: AuditOrigin, entry: CteAuditEntry): SQL {
+  return sql`insert into audit_events
+      (id, organization_id, actor_user_id, actor_api_key_id, action, target_type, target_id, ip, user_agent, request_id, metadata, patient_ids)
+    select ${sql.raw(SQL_UUIDV7)}, ${cteValue(entry.organizationId, "uuid")}, ${cteValue(entry.actorUserId, "uuid")},
+      ${entry.actorApiKeyId ?? null}::uuid, ${entry.action}::text, ${entry.targetType ?? null}::text,
+      ${cteValue(entry.targetId, "text")}, ${origin.ip}::text, ${origin.userAgent}::text, ${origin.requestId}::text,
+      coalesce(${jsonbValue(entry.metadata)}, '{}'::jsonb), coalesce(${uuidArray(entry.patientIds)}, '{}'::uuid[])
+    from (select 1) as once left join lateral (select * from ${sql.raw(cte)}) as c on true
+    group by once.*`;
+}
+
+/** The CTE column's non-null values as a uuid[] (empty when the CTE is), for auditOnceFromCte. */
+export const aggregatedIds = (column: string): SQL =>
+  sql.raw(`coalesce(array_agg(distinct ${column}) filter (where ${column} is not null), '{}'::uuid[])`);
+
+/** Who acts, as audit rows name them. */
+export function actorOf(auth: { userId: string | null; apiKeyId: string | null }) {
+  return { actorUserId: auth.userId, actorApiKeyId: auth.apiKeyId };
 }

@@ -28,6 +28,12 @@ export const TAGS = [
   { name: "Organization", description: "The caller's organization: name, timezone and locale" },
   { name: "Members", description: "Members of the organization, their roles, and invitations" },
   { name: "API keys", description: "Scoped keys for integrations, managed by signed-in members" },
+  { name: "Patients", description: "Patient records and their care teams, narrowed to the caller's reach" },
+  { name: "Clinicians", description: "The practice's clinicians (a cached hot list), their working hours and free slots" },
+  { name: "Appointments", description: "Sessions between a clinician and a patient: booking, series, status changes; never double-booked" },
+  { name: "Notes", description: "Progress notes (SOAP, DAP, free text): drafts, signing, addenda and ranked full-text search" },
+  { name: "Dashboard", description: "Today's practice at a glance, scoped to what the caller may see" },
+  { name: "Audit", description: "The tamper-evident trail of every read and write of patient data: query, export, verify" },
   { name: "Platform", description: "Liveness, readiness and the public keys that verify access tokens" },
 ] as const;
 

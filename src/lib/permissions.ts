@@ -14,6 +14,16 @@ export const PERMISSIONS = [
   "api-keys:read",
   "api-keys:write",
   "audit:read",
+  "patients:read",
+  "patients:write",
+  "care-team:write",
+  "clinicians:read",
+  "working-hours:write",
+  "appointments:read",
+  "appointments:write",
+  "notes:read",
+  "notes:write",
+  "dashboard:read",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -21,13 +31,41 @@ export type Permission = (typeof PERMISSIONS)[number];
 const EVERYONE: Permission[] = ["profile:self", "organization:read"];
 const MANAGERS: Permission[] = [...PERMISSIONS];
 
+/**
+ * Permissions say what a role may do at all; relationships narrow them to records
+ * (src/lib/access.ts): a clinician's "patients:read" reaches the patients on whose care team
+ * they are, a patient's their own record. Staff (front desk) and caregivers never hold
+ * "notes:read", so no note reaches them whatever the relationship.
+ */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   owner: new Set(MANAGERS),
   admin: new Set(MANAGERS),
-  clinician: new Set([...EVERYONE, "members:read"]),
-  staff: new Set([...EVERYONE, "members:read"]),
-  caregiver: new Set(EVERYONE),
-  patient: new Set(EVERYONE),
+  clinician: new Set([
+    ...EVERYONE,
+    "members:read",
+    "patients:read",
+    "patients:write",
+    "care-team:write",
+    "clinicians:read",
+    "working-hours:write",
+    "appointments:read",
+    "appointments:write",
+    "notes:read",
+    "notes:write",
+    "dashboard:read",
+  ]),
+  staff: new Set([
+    ...EVERYONE,
+    "members:read",
+    "patients:read",
+    "patients:write",
+    "clinicians:read",
+    "appointments:read",
+    "appointments:write",
+    "dashboard:read",
+  ]),
+  caregiver: new Set([...EVERYONE, "patients:read", "appointments:read", "clinicians:read", "dashboard:read"]),
+  patient: new Set([...EVERYONE, "patients:read", "appointments:read"]),
 };
 
 /** Roles an owner or admin may grant. Only an owner makes another owner. */

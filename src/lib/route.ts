@@ -1,5 +1,7 @@
 import { createRoute, type RouteConfig, type RouteConfigToEnv, type RouteHandler } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { auditInsert, auditOrigin } from "#src/lib/audit.ts";
+import { ProblemError } from "#src/lib/errors.ts";
 import { type ApiTag, MEMBER_ONLY, MEMBER_OR_API_KEY, PUBLIC } from "#src/lib/openapi.ts";
 import type { Permission } from "#src/lib/permissions.ts";
 import { CORS_HEADERS, problemResponsesFor, RATE_LIMIT_HEADERS } from "#src/lib/problem.ts";
@@ -34,6 +36,12 @@ export interface RouteSpec extends Omit<RouteConfig, "middleware" | "security" |
   sideEffects?: true;
   /** The statuses the route's own service can answer (404, 409, 410), beside the derived ones. */
   problems?: readonly number[];
+  /**
+   * The route reads or writes patient data: a caller its guard refuses (403) is audited as
+   * `access.denied`, naming the operation. (Its handler audits what it reads and writes.) A GET
+   * that is `phi` writes its audit row, so it has side effects: admission runs before it.
+   */
+  phi?: true;
 }
 
 type GuardEnv<S> = S extends { membersOnly: true } ? MemberEnv : S extends { permission: Permission } ? CallerEnv : AppEnv;
@@ -46,7 +54,7 @@ type WithIdempotency<S extends RouteSpec> = S extends { create: true }
  * `c.var.auth` for the handler. Its `responses` type lists the declared ones only, so a handler
  * cannot answer a problem itself: it throws, and `onError` writes it.
  */
-export type DefinedRoute<S extends RouteSpec> = Omit<S, "permission" | "membersOnly" | "create" | "rateLimit" | "problems" | "sideEffects"> & {
+export type DefinedRoute<S extends RouteSpec> = Omit<S, "permission" | "membersOnly" | "create" | "rateLimit" | "problems" | "sideEffects" | "phi"> & {
   middleware: [MiddlewareHandler<AppEnv & GuardEnv<S>>];
   security: Record<string, string[]>[];
 } & WithIdempotency<S>;
@@ -112,13 +120,35 @@ function middlewareOf(spec: RouteSpec): MiddlewareHandler<AppEnv> {
   const idempotency = spec.create ? idempotent() : undefined;
   return async (c, next) => {
     let answer: Response | void = undefined;
+    let passed = false;
     const afterGuard = async () => {
+      passed = true;
       answer = idempotency ? await idempotency(c, next) : await next();
     };
-    if (guard) await guard(c, afterGuard);
-    else await afterGuard();
+    try {
+      if (guard) await guard(c, afterGuard);
+      else await afterGuard();
+    } catch (error) {
+      if (spec.phi && !passed && error instanceof ProblemError && error.status === 403) await auditDenied(c, spec.operationId);
+      throw error;
+    }
     return answer;
   };
+}
+
+/** A refused attempt at patient data: one audit row, then the 403 goes on. */
+async function auditDenied(c: Context<AppEnv>, operationId: string): Promise<void> {
+  const auth = c.get("auth");
+  if (!auth) return;
+  await auditInsert(c.get("db"), auditOrigin(c), {
+    action: "access.denied",
+    organizationId: auth.organizationId,
+    actorUserId: auth.userId,
+    actorApiKeyId: auth.apiKeyId,
+    targetType: "operation",
+    targetId: operationId,
+    metadata: { method: c.req.method, path: c.req.routePath },
+  });
 }
 
 /**
@@ -128,12 +158,12 @@ function middlewareOf(spec: RouteSpec): MiddlewareHandler<AppEnv> {
  * organizations to choose from).
  */
 export function defineRoute<const P extends string, S extends RouteSpec & { path: P }>(spec: S & { path: P }): DefinedRoute<S> {
-  const { permission, membersOnly, create, rateLimit = "default", problems, sideEffects, request, responses, ...rest } = spec;
+  const { permission, membersOnly, create, rateLimit = "default", problems, sideEffects, phi, request, responses, ...rest } = spec;
   void permission;
   void membersOnly;
   void problems;
   if (rateLimit === "auth") authPolicyRoutes.push({ method: spec.method.toUpperCase(), pattern: pathPattern(spec.path) });
-  if (spec.method.toLowerCase() === "get" && rateLimit === "default" && !sideEffects) parallelReadRoutes.push(pathPattern(spec.path));
+  if (spec.method.toLowerCase() === "get" && rateLimit === "default" && !sideEffects && !phi) parallelReadRoutes.push(pathPattern(spec.path));
   const security = membersOnly ? MEMBER_ONLY : permission ? MEMBER_OR_API_KEY : PUBLIC;
   const config = {
     ...rest,

@@ -15,7 +15,7 @@ export const IDEMPOTENCY_TTL_HOURS = 24;
 const ABANDONED_AFTER_SECONDS = 60;
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 /** The response headers a replay repeats; the rest (request id, timing, rate limit) are per request. */
-const REPLAYED_HEADERS = ["content-type", "cache-control", "location"];
+const REPLAYED_HEADERS = ["content-type", "cache-control", "location", "etag"];
 
 /** The optional request header, for a create route's OpenAPI `request.headers`. */
 export const IdempotencyKeyHeader = z.object({

@@ -233,6 +233,8 @@ export const auditEvents = pgTable(
     userAgent: text("user_agent"),
     requestId: text("request_id"),
     metadata: jsonb("metadata").notNull().default({}),
+    /** The patients whose data the event read or wrote (a list read names every one returned). */
+    patientIds: uuid("patient_ids").array().notNull().default(sql`'{}'`),
     createdAt: createdAt(),
   },
   (table) => [

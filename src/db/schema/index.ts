@@ -2,3 +2,4 @@ export * from "#src/db/schema/jobs.ts";
 export * from "#src/db/schema/organizations.ts";
 export * from "#src/db/schema/identity.ts";
 export * from "#src/db/schema/idempotency.ts";
+export * from "#src/db/schema/clinical.ts";

@@ -1,0 +1,2 @@
+/** Audit sealing (Cron → Queue): filled in with the sealing job. */
+export const auditJobs = [] as const;
