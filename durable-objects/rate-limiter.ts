@@ -34,6 +34,17 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
   /** The pending cleanup alarm, mirrored in memory so a call never has to ask storage. */
   private alarmAt: number | null = null;
 
+  /**
+   * Write-through mirrors of the rows every admission reads (its window, the user's watermarks
+   * and the session's mark; `null` = known absent). The object is the only writer of its storage
+   * and runs one call at a time, so a mirror is never stale; storage stays the truth, and an
+   * evicted object rebuilds them on demand. Admission then costs one SQLite write instead of
+   * three reads and a write. Each is bounded: past MIRROR_LIMIT entries it starts over.
+   */
+  private readonly windowMirror = new Map<string, Counter | null>();
+  private readonly watermarkMirror = new Map<string, Watermark | null>();
+  private readonly markMirror = new Map<string, SessionMark | null>();
+
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
@@ -59,16 +70,20 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
     if (request.session && this.revoked(request.session)) return { revoked: true };
     const sql = this.ctx.storage.sql;
     const now = Date.now();
-    const row = sql
-      .exec<{ count: number; reset_at: number }>("SELECT count, reset_at FROM windows WHERE bucket = ?", request.bucket)
-      .toArray()[0];
-    const { state, decision } = consumeWindow(row && { count: row.count, resetAt: row.reset_at }, now, request.limit, request.windowSeconds, request.cost ?? 1);
+    const window = mirrored(this.windowMirror, request.bucket, () => {
+      const row = sql
+        .exec<{ count: number; reset_at: number }>("SELECT count, reset_at FROM windows WHERE bucket = ?", request.bucket)
+        .toArray()[0];
+      return row ? { count: row.count, resetAt: row.reset_at } : null;
+    });
+    const { state, decision } = consumeWindow(window ?? undefined, now, request.limit, request.windowSeconds, request.cost ?? 1);
     sql.exec(
       "INSERT INTO windows (bucket, count, reset_at) VALUES (?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET count = excluded.count, reset_at = excluded.reset_at",
       request.bucket,
       state.count,
       state.resetAt,
     );
+    remember(this.windowMirror, request.bucket, { count: state.count, resetAt: state.resetAt });
     await this.cleanUpAt(state.resetAt);
     return { revoked: false, decision };
   }
@@ -85,6 +100,7 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
       watermark.revokedBefore,
       watermark.exceptSessionId,
     );
+    remember(this.watermarkMirror, scope, watermark);
     if (carry) this.markSession(carry.sessionId, carry.mark);
     await this.cleanUpAt(watermark.revokedBefore + REVOCATION_MEMORY_MS);
   }
@@ -146,6 +162,9 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
     this.alarmAt = null;
+    this.windowMirror.clear();
+    this.watermarkMirror.clear();
+    this.markMirror.clear();
     sql.exec("DELETE FROM windows WHERE reset_at <= ?", now);
     sql.exec("DELETE FROM watermarks WHERE revoked_before + ? <= ?", REVOCATION_MEMORY_MS, now);
     sql.exec("DELETE FROM session_marks WHERE expires_at <= ?", now);
@@ -179,20 +198,25 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
   }
 
   private watermarks(scopes: string[]): Watermark[] {
-    return this.ctx.storage.sql
-      .exec<{ revoked_before: number; except_session_id: string | null }>(
-        `SELECT revoked_before, except_session_id FROM watermarks WHERE scope IN (${scopes.map(() => "?").join(", ")})`,
-        ...scopes,
-      )
-      .toArray()
-      .map((row) => ({ revokedBefore: row.revoked_before, exceptSessionId: row.except_session_id }));
+    return scopes.flatMap((scope) => {
+      const watermark = mirrored(this.watermarkMirror, scope, () => {
+        const row = this.ctx.storage.sql
+          .exec<{ revoked_before: number; except_session_id: string | null }>("SELECT revoked_before, except_session_id FROM watermarks WHERE scope = ?", scope)
+          .toArray()[0];
+        return row ? { revokedBefore: row.revoked_before, exceptSessionId: row.except_session_id } : null;
+      });
+      return watermark ? [watermark] : [];
+    });
   }
 
   private sessionMark(sessionId: string): SessionMark | undefined {
-    const row = this.ctx.storage.sql
-      .exec<{ revoked_before: number; expires_at: number }>("SELECT revoked_before, expires_at FROM session_marks WHERE session_id = ?", sessionId)
-      .toArray()[0];
-    return row && { revokedBefore: row.revoked_before, expiresAt: row.expires_at };
+    const mark = mirrored(this.markMirror, sessionId, () => {
+      const row = this.ctx.storage.sql
+        .exec<{ revoked_before: number; expires_at: number }>("SELECT revoked_before, expires_at FROM session_marks WHERE session_id = ?", sessionId)
+        .toArray()[0];
+      return row ? { revokedBefore: row.revoked_before, expiresAt: row.expires_at } : null;
+    });
+    return mark ?? undefined;
   }
 
   private markSession(sessionId: string, mark: SessionMark): void {
@@ -203,6 +227,7 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
       merged.revokedBefore,
       merged.expiresAt,
     );
+    remember(this.markMirror, sessionId, merged);
   }
 
   private counter(source: string): Counter | undefined {
@@ -240,4 +265,21 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
     const expiries = [state.source, state.account].flatMap((counter) => (counter ? [counterExpiresAt(counter)] : []));
     if (expiries.length > 0) await this.cleanUpAt(Math.min(...expiries));
   }
+}
+
+/** Entries a mirror holds before it starts over (a subject has a handful; an IP object more). */
+const MIRROR_LIMIT = 512;
+
+function remember<V>(mirror: Map<string, V | null>, key: string, value: V | null): void {
+  if (!mirror.has(key) && mirror.size >= MIRROR_LIMIT) mirror.clear();
+  mirror.set(key, value);
+}
+
+/** The mirrored row, read from storage (and remembered) the first time. */
+function mirrored<V>(mirror: Map<string, V | null>, key: string, read: () => V | null): V | null {
+  const known = mirror.get(key);
+  if (known !== undefined) return known;
+  const value = read();
+  remember(mirror, key, value);
+  return value;
 }
