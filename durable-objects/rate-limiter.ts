@@ -14,6 +14,7 @@ import {
   tokenRevoked,
   type Watermark,
   WHOLE_SESSION,
+  type WindowState,
 } from "../src/platform/limiter-rules.ts";
 
 const ACCOUNT = "";
@@ -41,7 +42,7 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
    * evicted object rebuilds them on demand. Admission then costs one SQLite write instead of
    * three reads and a write. Each is bounded: past MIRROR_LIMIT entries it starts over.
    */
-  private readonly windowMirror = new Map<string, Counter | null>();
+  private readonly windowMirror = new Map<string, WindowState | null>();
   private readonly watermarkMirror = new Map<string, Watermark | null>();
   private readonly markMirror = new Map<string, SessionMark | null>();
 
