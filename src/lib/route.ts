@@ -66,6 +66,9 @@ export type RequestContext = Pick<Context<AppEnv>, "req" | "get" | "executionCtx
 export type AppHandler<R extends RouteConfig> = RouteHandler<R, AppEnv & RouteConfigToEnv<R>>;
 
 const API_PREFIX = "/api/v1";
+
+/** Every route declared `phi` (method, path, operationId): the audit walk test calls each one. */
+export const phiOperations: { method: string; path: string; operationId: string }[] = [];
 const authPolicyRoutes: { method: string; pattern: RegExp }[] = [];
 const parallelReadRoutes: RegExp[] = [];
 
@@ -162,6 +165,7 @@ export function defineRoute<const P extends string, S extends RouteSpec & { path
   void permission;
   void membersOnly;
   void problems;
+  if (phi) phiOperations.push({ method: spec.method.toUpperCase(), path: spec.path, operationId: spec.operationId });
   if (rateLimit === "auth") authPolicyRoutes.push({ method: spec.method.toUpperCase(), pattern: pathPattern(spec.path) });
   if (spec.method.toLowerCase() === "get" && rateLimit === "default" && !sideEffects && !phi) parallelReadRoutes.push(pathPattern(spec.path));
   const security = membersOnly ? MEMBER_ONLY : permission ? MEMBER_OR_API_KEY : PUBLIC;
