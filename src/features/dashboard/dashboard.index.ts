@@ -1,3 +1,5 @@
+import * as handlers from "#src/features/dashboard/dashboard.handlers.ts";
+import * as routes from "#src/features/dashboard/dashboard.routes.ts";
 import { createRouter } from "#src/lib/create-router.ts";
 
-export const dashboardRouter = createRouter();
+export const dashboardRouter = createRouter().openapi(routes.getDashboard, handlers.getDashboard);
