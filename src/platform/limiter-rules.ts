@@ -130,9 +130,10 @@ export function reserveAttempt(state: LockoutState, now: number, policy: LoginLo
       lockedUntil: backoff ? now + accountLockMs(policy.account, failures) : 0,
     };
   }
+  const started = policy.account !== undefined && !exempt && account !== undefined && account.failures === policy.account.maxFailures;
   return {
     state: { ...state, source: { ...source, failures: source.failures + 1 }, account },
-    attempt: { allowed: true, retryAfterSeconds: 0 },
+    attempt: started ? { allowed: true, retryAfterSeconds: 0, accountBackoffStarted: true } : { allowed: true, retryAfterSeconds: 0 },
   };
 }
 

@@ -64,6 +64,8 @@ export interface SessionRevocation {
 export interface LoginAttempt {
   allowed: boolean;
   retryAfterSeconds: number;
+  /** This attempt is the one that started the per-account backoff (the owner is told by mail). */
+  accountBackoffStarted?: boolean;
 }
 
 export interface LoginLockoutPolicy {

@@ -112,3 +112,77 @@ describe("per-account backoff", () => {
     expect((await login(email, NEW_PASSWORD, home)).status).toBe(200);
   });
 });
+
+const loginWith = (email: string, password: string, deviceToken: string | undefined, ip = uniqueIp()) =>
+  post("/api/v1/auth/login", deviceToken === undefined ? { email, password } : { email, password, deviceToken }, ip);
+
+async function deviceTokenOf(email: string): Promise<string> {
+  const response = await loginWith(email, PASSWORD, undefined);
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { deviceToken: string };
+  expect(body.deviceToken).toMatch(/^dv1\./);
+  return body.deviceToken;
+}
+
+async function backoffMails(to: string, count: number): Promise<SentMail[]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const found = mails.filter((mail) => mail.to.includes(to) && mail.subject.startsWith("Many failed sign-ins"));
+    if (found.length >= count) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return mails.filter((mail) => mail.to.includes(to) && mail.subject.startsWith("Many failed sign-ins"));
+}
+
+describe("known devices and the owner's warning", () => {
+  it("a device that signed in before is not slowed by the account backoff that guessing from elsewhere started", async () => {
+    const { members } = await createTenant("Device Practice");
+    const { email } = members.clinician;
+    const device = await deviceTokenOf(email);
+    await failFromMany(email, 20);
+    expect((await loginWith(email, PASSWORD, undefined)).status).toBe(429);
+    const known = await loginWith(email, PASSWORD, device);
+    expect(known.status).toBe(200);
+    expect(((await known.json()) as { tokens: { accessToken: string } }).tokens.accessToken).toBeTruthy();
+  });
+
+  it("a device token proves nothing for another account, nor once tampered with", async () => {
+    const { members } = await createTenant("Stolen Device Practice");
+    const otherDevice = await deviceTokenOf(members.staff.email);
+    const own = await deviceTokenOf(members.admin.email);
+    await failFromMany(members.admin.email, 20);
+    expect((await loginWith(members.admin.email, PASSWORD, otherDevice)).status).toBe(429);
+    const tampered = `${own.slice(0, -1)}${own.endsWith("0") ? "1" : "0"}`;
+    expect((await loginWith(members.admin.email, PASSWORD, tampered)).status).toBe(429);
+    expect((await loginWith(members.admin.email, PASSWORD, "dv1.garbage")).status).toBe(429);
+  });
+
+  it("a known device still gets 5 wrong passwords per 15 minutes, wherever it connects from", async () => {
+    const { members } = await createTenant("Device Limit Practice");
+    const device = await deviceTokenOf(members.caregiver.email);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await loginWith(members.caregiver.email, `wrong from device ${i}`, device)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect((await loginWith(members.caregiver.email, PASSWORD, device)).status).toBe(429);
+    expect((await loginWith(members.caregiver.email, PASSWORD, undefined)).status).toBe(200);
+  });
+
+  it("mails the owner once when the per-account backoff starts, and not for an unknown address", async () => {
+    const { members } = await createTenant("Warned Practice");
+    const { email } = members.patient;
+    await failFromMany(email, 19);
+    expect(await backoffMails(email, 0)).toHaveLength(0);
+    await failFromMany(email, 1);
+    const warned = await backoffMails(email, 1);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.text).toContain("/forgot-password");
+    expect(warned[0]?.text).not.toContain("wrong guess");
+    await failFromMany(email, 3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await backoffMails(email, 2)).toHaveLength(1);
+
+    const ghost = `ghost-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    await failFromMany(ghost, 20);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(mails.filter((mail) => mail.to.includes(ghost))).toHaveLength(0);
+  });
+});

@@ -21,8 +21,8 @@ export const login: AppHandler<typeof routes.login> = async (c) => {
   if (outcome.kind === "choose") {
     throw Conflict("You belong to several organizations: send organizationId.", { extensions: { organizations: outcome.organizations } });
   }
-  if (outcome.kind === "mfa") return c.json({ mfaRequired: true as const, mfaToken: outcome.mfaToken }, 200);
-  return c.json({ mfaRequired: false as const, tokens: outcome.tokens }, 200);
+  if (outcome.kind === "mfa") return c.json({ mfaRequired: true as const, mfaToken: outcome.mfaToken, deviceToken: outcome.deviceToken }, 200);
+  return c.json({ mfaRequired: false as const, tokens: outcome.tokens, deviceToken: outcome.deviceToken }, 200);
 };
 
 export const refresh: AppHandler<typeof routes.refresh> = async (c) =>

@@ -113,7 +113,7 @@ export async function changePassword(
   if (!user) throw NotFound("No such user.");
   await assertPasswordPolicy(input.newPassword, "newPassword", deps, user);
   // Counted per session, not per address: a signed-in guesser locks itself out, never the owner's sign-in.
-  const settle = await reservePasswordAttempt(deps, user.email, `session:${caller.sessionId ?? caller.userId}`);
+  const { settle } = await reservePasswordAttempt(deps, user.email, { source: `session:${caller.sessionId ?? caller.userId}` });
   const check = await verifyPassword(input.currentPassword, user.passwordHash, config.PASSWORD_PEPPERS);
   const locked = await settle(check.valid);
   const audit = (action: "auth.password.changed" | "auth.password.change_failed" | "auth.lockout") =>

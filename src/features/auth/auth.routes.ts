@@ -93,17 +93,23 @@ export const signupConfirm = defineRoute({
 /** Every answer that signs in carries its token pair under `tokens`, beside what else it says. */
 export const SessionSchema = z.object({ tokens: TokenPairSchema }).openapi("Session");
 
+const DeviceToken = text(200).openapi({
+  description:
+    "Proof that this device signed in to the account before: keep it (per account) and send it with the next sign-in. A known device is never slowed down by the per-account backoff that many wrong passwords from elsewhere start. Valid 180 days.",
+});
+
 const LoginBody = z
-  .object({ email: Email, password: Password, organizationId: uuid().optional() })
+  .object({ email: Email, password: Password, organizationId: uuid().optional(), deviceToken: DeviceToken.optional() })
   .strict()
   .openapi("LoginRequest");
 
 export const LoginResultSchema = z
   .union([
-    z.object({ mfaRequired: z.literal(false), tokens: TokenPairSchema }),
+    z.object({ mfaRequired: z.literal(false), tokens: TokenPairSchema, deviceToken: DeviceToken }),
     z.object({
       mfaRequired: z.literal(true),
       mfaToken: text(2048).openapi({ description: "A signed JWT for POST /auth/mfa/verify; valid 5 minutes" }),
+      deviceToken: DeviceToken,
     }),
   ])
   .openapi("LoginResult");

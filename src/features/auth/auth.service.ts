@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
+import { issueDeviceToken } from "#src/features/auth/auth.devices.ts";
 import { reservePasswordAttempt } from "#src/features/auth/auth.lockout.ts";
 import { newSession, type TokenPair } from "#src/features/auth/auth.sessions.ts";
 import { firstRow } from "#src/db/rows.ts";
@@ -27,11 +28,13 @@ export interface LoginInput {
   email: string;
   password: string;
   organizationId?: string | undefined;
+  /** A token an earlier sign-in of this account answered (auth.devices.ts). */
+  deviceToken?: string | undefined;
 }
 
 export type LoginOutcome =
-  | { kind: "tokens"; tokens: TokenPair }
-  | { kind: "mfa"; mfaToken: string }
+  | { kind: "tokens"; tokens: TokenPair; deviceToken: string }
+  | { kind: "mfa"; mfaToken: string; deviceToken: string }
   | { kind: "choose"; organizations: { id: string; name: string }[] };
 
 const LoginRow = z.object({
@@ -51,7 +54,7 @@ const INVALID_LOGIN = "Invalid email or password.";
 export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOutcome> {
   const { db, config } = deps;
   const email = input.email.toLowerCase();
-  const settle = await reservePasswordAttempt(deps, email);
+  const { settle, accountBackoffStarted, account } = await reservePasswordAttempt(deps, email, { deviceToken: input.deviceToken });
 
   const result = await db.execute(sql`
     select u.id, u.password_hash, u.totp_enabled_at is not null as totp_enabled,
@@ -68,6 +71,7 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
     ? await verifyPassword(input.password, user.password_hash, config.PASSWORD_PEPPERS)
     : await burnPasswordTime(input.password, config.PASSWORD_PEPPERS).then(() => ({ valid: false, needsRehash: false }));
 
+  if (user && accountBackoffStarted) deps.defer(tellOwnerOfBackoff(deps, email).catch(() => false));
   if (!user || !check.valid) {
     const locked = await settle(false);
     const target = user ? { targetType: "user", targetId: user.id } : {};
@@ -85,6 +89,7 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
     throw Unauthorized(INVALID_LOGIN);
   }
   await settle(true);
+  const deviceToken = await issueDeviceToken(config, account, deps.clock.now());
   const rehash = check.needsRehash
     ? [db.update(users).set({ passwordHash: await hashPassword(input.password, config.PASSWORD_PEPPERS) }).where(eq(users.id, user.id))]
     : [];
@@ -105,7 +110,7 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
       }),
       ...rehash,
     ]);
-    return { kind: "mfa", mfaToken };
+    return { kind: "mfa", mfaToken, deviceToken };
   }
 
   const membership = chooseOrganization(user.organizations, input.organizationId);
@@ -122,7 +127,27 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginOut
     }),
     ...rehash,
   ]);
-  return { kind: "tokens", tokens: session.tokens };
+  return { kind: "tokens", tokens: session.tokens, deviceToken };
+}
+
+/**
+ * The mail an account's owner gets when wrong passwords from many places start its backoff: what
+ * happens, and that their own devices and a password reset still get them in. (Once per backoff
+ * window: the backoff starts once an hour at most.)
+ */
+function tellOwnerOfBackoff(deps: AuthDeps, email: string): Promise<boolean> {
+  const forgot = new URL("/forgot-password", deps.config.APP_URL).toString();
+  return deps.mailer.send({
+    to: email,
+    subject: "Many failed sign-ins to your Tend account",
+    text: [
+      "Someone has tried many wrong passwords on your Tend account, from several places. Until it stops, new sign-ins to it are slowed down.",
+      "Devices you have signed in from before are not slowed down. If you cannot sign in, reset your password: a completed reset lets you in at once.",
+      `Reset your password: ${forgot}`,
+      "If you have not forgotten your password, you need do nothing: the slowdown ends an hour after the last failure.",
+    ].join("\n\n"),
+    template: "login-backoff",
+  });
 }
 
 /**

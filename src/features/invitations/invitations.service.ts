@@ -78,7 +78,7 @@ export interface AcceptInput {
 async function resolveAccount(deps: InvitationDeps, found: Lookup, input: AcceptInput) {
   if (found.user_id && found.password_hash) {
     // The account's password, checked under the same lockout as a login.
-    const settle = await reservePasswordAttempt(deps, found.email);
+    const { settle } = await reservePasswordAttempt(deps, found.email);
     const check = input.password ? await verifyPassword(input.password, found.password_hash, deps.config.PASSWORD_PEPPERS) : { valid: false };
     await settle(check.valid);
     if (!check.valid) throw Unauthorized("Sign in with this account's password to accept the invitation.");
