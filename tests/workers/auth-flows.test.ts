@@ -1,31 +1,27 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { api, problemOf, testDb } from "./helpers.ts";
 import { createTenant, jsonBody, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
-import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
+import { mailedTokens, mailPerTest, type SentMail } from "./mail.ts";
 import { confirmSignup, requestSignup } from "./signup.ts";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
-let mails: SentMail[] = [];
-beforeEach(() => {
-  mails = captureMail();
-});
-afterEach(() => vi.restoreAllMocks());
+const mailbox = mailPerTest();
 
-/** The mails to `to`, waiting until there are `count`: some mail goes out after the response. */
+/** The mailbox.sent to `to`, waiting until there are `count`: some mail goes out after the response. */
 async function waitForMails(to: string, count: number): Promise<SentMail[]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const found = mails.filter((mail) => mail.to.includes(to));
+    const found = mailbox.sent.filter((mail) => mail.to.includes(to));
     if (found.length >= count) return found;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`fewer than ${count} mails to ${to}`);
+  throw new Error(`fewer than ${count} mailbox.sent to ${to}`);
 }
 
 /** The token in the link of the newest mail to `to`. */
 async function mailedToken(to: string, path: string): Promise<string> {
-  return (await mailedTokens(mails, to, path)).at(-1) ?? "";
+  return (await mailedTokens(mailbox.sent, to, path)).at(-1) ?? "";
 }
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -80,7 +76,7 @@ describe("sign-up, sign-in and sessions", () => {
     expect(afterLogout.status).toBe(401);
   });
 
-  it("answers a sign-up for a registered email exactly like a new one, and mails the owner instead", async () => {
+  it("answers a sign-up for a registered email exactly like a new one, and mailbox.sent the owner instead", async () => {
     const { email } = await signupUser();
     const fresh = uniqueEmail("fresh");
     const again = await requestSignup(email.toUpperCase(), { organizationName: "Other", name: "X" });
@@ -88,11 +84,11 @@ describe("sign-up, sign-in and sessions", () => {
     expect(again.status).toBe(202);
     expect(other.status).toBe(202);
     expect(await again.text()).toBe(await other.text());
-    await mailedTokens(mails, fresh, "/signup/confirm");
-    for (let attempt = 0; attempt < 50 && !mails.some((mail) => mail.to.includes(email) && mail.subject.includes("tried to sign up")); attempt++) {
+    await mailedTokens(mailbox.sent, fresh, "/signup/confirm");
+    for (let attempt = 0; attempt < 50 && !mailbox.sent.some((mail) => mail.to.includes(email) && mail.subject.includes("tried to sign up")); attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const notice = mails.find((mail) => mail.to.includes(email) && mail.subject.includes("tried to sign up"));
+    const notice = mailbox.sent.find((mail) => mail.to.includes(email) && mail.subject.includes("tried to sign up"));
     expect(notice?.text).toContain("https://app.tend.test/forgot-password");
     expect(notice?.text).not.toContain("token=");
     const users = await testDb().execute(sql`select count(*)::int as n from users where email = ${email}`);
@@ -123,20 +119,20 @@ describe("sign-up, sign-in and sessions", () => {
     }
   });
 
-  it("mails one address at most three sign-up links an hour per requesting address, and ten from all", async () => {
+  it("mailbox.sent one address at most three sign-up links an hour per requesting address, and ten from all", async () => {
     const email = uniqueEmail("flood");
     const ip = uniqueIp();
     for (let i = 0; i < 5; i++) expect((await requestSignup(email, {}, { "CF-Connecting-IP": ip })).status).toBe(202);
-    await mailedTokens(mails, email, "/signup/confirm", 3);
+    await mailedTokens(mailbox.sent, email, "/signup/confirm", 3);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(mails.filter((mail) => mail.to.includes(email))).toHaveLength(3);
+    expect(mailbox.sent.filter((mail) => mail.to.includes(email))).toHaveLength(3);
     // Someone else asking from elsewhere still gets a link: the first requester cannot silence them.
     expect((await requestSignup(email)).status).toBe(202);
     await waitForMails(email, 4);
     for (let i = 0; i < 12; i++) expect((await requestSignup(email)).status).toBe(202);
     await waitForMails(email, 10);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(mails.filter((mail) => mail.to.includes(email))).toHaveLength(10);
+    expect(mailbox.sent.filter((mail) => mail.to.includes(email))).toHaveLength(10);
   });
 
   it("refuses a weak password at the confirmation naming body.password, and unknown fields", async () => {
@@ -241,15 +237,15 @@ describe("passwords", () => {
     await mailedToken(email, "/reset-password");
   });
 
-  it("mails one address at most three reset links an hour per requesting address, and ten from all", async () => {
+  it("mailbox.sent one address at most three reset links an hour per requesting address, and ten from all", async () => {
     const { email } = await signupUser();
     const ip = uniqueIp();
     for (let i = 0; i < 5; i++) expect((await post("/api/v1/auth/password/forgot", { email }, { "CF-Connecting-IP": ip })).status).toBe(202);
-    await mailedTokens(mails, email, "/reset-password", 3);
+    await mailedTokens(mailbox.sent, email, "/reset-password", 3);
     for (let i = 0; i < 12; i++) expect((await post("/api/v1/auth/password/forgot", { email })).status).toBe(202);
-    await mailedTokens(mails, email, "/reset-password", 10);
+    await mailedTokens(mailbox.sent, email, "/reset-password", 10);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(mails.filter((mail) => mail.to.includes(email) && mail.text.includes("/reset-password"))).toHaveLength(10);
+    expect(mailbox.sent.filter((mail) => mail.to.includes(email) && mail.text.includes("/reset-password"))).toHaveLength(10);
   });
 
   it("resets a password once with the mailed token and signs out every session", async () => {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { and, eq, sql } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { auditEvents } from "#src/db/schema/index.ts";
 import { parseConfig } from "#src/env.ts";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
@@ -9,18 +9,14 @@ import { durableRateLimiter } from "#src/platform/cloudflare/adapters.ts";
 import { systemClock } from "#src/platform/ports.ts";
 import { createTenant, jsonBody, type Member, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
-import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
+import { mailedTokens, mailPerTest } from "./mail.ts";
 import { signUp } from "./signup.ts";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
-let mails: SentMail[] = [];
-beforeEach(() => {
-  mails = captureMail();
-});
-afterEach(() => vi.restoreAllMocks());
+const mailbox = mailPerTest();
 
-const resetTokens = (to: string, count: number) => mailedTokens(mails, to, "/reset-password", count);
+const resetTokens = (to: string, count: number) => mailedTokens(mailbox.sent, to, "/reset-password", count);
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   api(path, jsonBody(body, { "CF-Connecting-IP": uniqueIp(), ...headers }));
@@ -33,7 +29,7 @@ async function loginTokens(email: string, organizationId?: string) {
 }
 
 async function signup() {
-  const { email, user, organization } = await signUp(mails, uniqueEmail("hardening"), { organizationName: "Hard Clinic", name: "Hal" });
+  const { email, user, organization } = await signUp(mailbox.sent, uniqueEmail("hardening"), { organizationName: "Hard Clinic", name: "Hal" });
   return { email, userId: user.id, organizationId: organization.id };
 }
 

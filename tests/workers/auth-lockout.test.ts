@@ -1,16 +1,12 @@
 import { sql } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { api, testDb } from "./helpers.ts";
 import { createTenant, jsonBody, PASSWORD, uniqueIp } from "./fixtures.ts";
-import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
+import { mailedTokens, mailPerTest, type SentMail } from "./mail.ts";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
-let mails: SentMail[] = [];
-beforeEach(() => {
-  mails = captureMail();
-});
-afterEach(() => vi.restoreAllMocks());
+const mailbox = mailPerTest();
 
 const post = (path: string, body: unknown, ip: string) => api(path, jsonBody(body, { "CF-Connecting-IP": ip }));
 const login = (email: string, password: string, ip = uniqueIp()) => post("/api/v1/auth/login", { email, password }, ip);
@@ -101,7 +97,7 @@ describe("per-account backoff", () => {
     expect((await login(email, PASSWORD, home)).status).toBe(429);
 
     expect((await post("/api/v1/auth/password/forgot", { email }, home)).status).toBe(202);
-    const [token] = await mailedTokens(mails, email, "/reset-password", 1);
+    const [token] = await mailedTokens(mailbox.sent, email, "/reset-password", 1);
     expect((await post("/api/v1/auth/password/reset", { token, password: NEW_PASSWORD }, home)).status).toBe(204);
 
     // The attacker starts over, until the account backs off again.
@@ -126,11 +122,11 @@ async function deviceTokenOf(email: string): Promise<string> {
 
 async function backoffMails(to: string, count: number): Promise<SentMail[]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const found = mails.filter((mail) => mail.to.includes(to) && mail.subject.startsWith("Many failed sign-ins"));
+    const found = mailbox.sent.filter((mail) => mail.to.includes(to) && mail.subject.startsWith("Many failed sign-ins"));
     if (found.length >= count) return found;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return mails.filter((mail) => mail.to.includes(to) && mail.subject.startsWith("Many failed sign-ins"));
+  return mailbox.sent.filter((mail) => mail.to.includes(to) && mail.subject.startsWith("Many failed sign-ins"));
 }
 
 describe("known devices and the owner's warning", () => {
@@ -166,7 +162,7 @@ describe("known devices and the owner's warning", () => {
     expect((await loginWith(members.caregiver.email, PASSWORD, undefined)).status).toBe(200);
   });
 
-  it("mails the owner once when the per-account backoff starts, and not for an unknown address", async () => {
+  it("mailbox.sent the owner once when the per-account backoff starts, and not for an unknown address", async () => {
     const { members } = await createTenant("Warned Practice");
     const { email } = members.patient;
     await failFromMany(email, 19);
@@ -183,6 +179,6 @@ describe("known devices and the owner's warning", () => {
     const ghost = `ghost-${crypto.randomUUID().slice(0, 8)}@example.test`;
     await failFromMany(ghost, 20);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(mails.filter((mail) => mail.to.includes(ghost))).toHaveLength(0);
+    expect(mailbox.sent.filter((mail) => mail.to.includes(ghost))).toHaveLength(0);
   });
 });

@@ -1,11 +1,11 @@
 import { eq, sql } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { refreshTokens, users } from "#src/db/schema/index.ts";
 import { randomToken, sha256Hex } from "#src/lib/encoding.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { jsonBody, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { api, testDb } from "./helpers.ts";
-import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
+import { mailedTokens, mailPerTest } from "./mail.ts";
 import { enableMfa } from "./mfa-helpers.ts";
 import { signUp } from "./signup.ts";
 
@@ -14,11 +14,7 @@ interface Pair {
   refreshToken: string;
 }
 
-let mails: SentMail[] = [];
-beforeEach(() => {
-  mails = captureMail();
-});
-afterEach(() => vi.restoreAllMocks());
+const mailbox = mailPerTest();
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   api(path, jsonBody(body, { "CF-Connecting-IP": uniqueIp(), ...headers }));
@@ -26,7 +22,7 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const refresh = (refreshToken: string) => post("/api/v1/auth/refresh", { refreshToken });
 
 async function signup() {
-  const { email, user, tokens } = await signUp(mails, uniqueEmail("races"), { organizationName: "Race Clinic", name: "Rae" });
+  const { email, user, tokens } = await signUp(mailbox.sent, uniqueEmail("races"), { organizationName: "Race Clinic", name: "Rae" });
   return { email, userId: user.id, tokens: tokens as Pair };
 }
 
@@ -160,7 +156,7 @@ describe("signing out everywhere stops families started before it", () => {
   it("password reset: older families are refused", async () => {
     const { email, tokens } = await signup();
     expect((await post("/api/v1/auth/password/forgot", { email })).status).toBe(202);
-    const [token] = await mailedTokens(mails, email, "/reset-password");
+    const [token] = await mailedTokens(mailbox.sent, email, "/reset-password");
     const reset = await post("/api/v1/auth/password/reset", { token, password: "a brand new passphrase 42" });
     expect(reset.status).toBe(204);
     expect((await refresh(tokens.refreshToken)).status).toBe(401);

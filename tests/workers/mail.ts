@@ -1,4 +1,4 @@
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 
 /** A mail as the Resend adapter sent it. */
 export interface SentMail {
@@ -39,4 +39,17 @@ export async function mailedTokens(sent: SentMail[], to: string, path: string, c
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`fewer than ${count} ${path} mails to ${to}`);
+}
+
+/**
+ * Captures the mail of each test in the file (a fresh list per test, the fetch spy undone after
+ * it): `const mailbox = mailPerTest();` then read `mailbox.sent`.
+ */
+export function mailPerTest(): { readonly sent: SentMail[] } {
+  const box = { sent: [] as SentMail[] };
+  beforeEach(() => {
+    box.sent = captureMail();
+  });
+  afterEach(() => vi.restoreAllMocks());
+  return box;
 }

@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
 import { decodeJwt } from "jose";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { refreshTokens } from "#src/db/schema/index.ts";
 import { sha256Hex } from "#src/lib/encoding.ts";
 import { createTenant, jsonBody, type Member, PASSWORD, uniqueIp } from "./fixtures.ts";
 import { api, testDb } from "./helpers.ts";
-import { captureMail, mailedTokens, type SentMail } from "./mail.ts";
+import { mailedTokens, mailPerTest } from "./mail.ts";
 import { enableMfa } from "./mfa-helpers.ts";
 
 /**
@@ -20,11 +20,7 @@ interface Pair {
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
-let mails: SentMail[] = [];
-beforeEach(() => {
-  mails = captureMail();
-});
-afterEach(() => vi.restoreAllMocks());
+const mailbox = mailPerTest();
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   api(path, jsonBody(body, { "CF-Connecting-IP": uniqueIp(), ...headers }));
@@ -118,7 +114,7 @@ describe("sessions", () => {
     const { members } = await createTenant();
     const sessions = [await signIn(members.caregiver), await signIn(members.caregiver)];
     expect((await post("/api/v1/auth/password/forgot", { email: members.caregiver.email })).status).toBe(202);
-    const [token] = await mailedTokens(mails, members.caregiver.email, "/reset-password", 1);
+    const [token] = await mailedTokens(mailbox.sent, members.caregiver.email, "/reset-password", 1);
     expect((await post("/api/v1/auth/password/reset", { token, password: NEW_PASSWORD })).status).toBe(204);
     for (const pair of sessions) {
       expect(await me(pair)).toBe(401);
