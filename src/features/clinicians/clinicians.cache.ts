@@ -1,11 +1,86 @@
 import type { Deps } from "#src/lib/deps.ts";
+import type { Logger } from "#src/lib/logger.ts";
 
 /**
- * The clinicians hot list lives in KV under an organization-scoped key. Every change that alters
- * it (role changes, removals, name changes, care-team changes) calls this after its write
- * commits, so the writer reads its own write at once and everyone else within the TTL.
- * (Implementation: the clinicians feature.)
+ * The clinicians hot list in KV, under organization-scoped keys:
+ *
+ * - `clinicians:v2:<org>:version`: the organization's list version, a fresh random value written
+ *   by every change that alters the list (kept a day);
+ * - `clinicians:v2:<org>:list`: the last list built, tagged with the version read before the
+ *   database was (kept `LIST_TTL_SECONDS`).
+ *
+ * A read fetches both keys in parallel (one KV round trip, no SQL) and serves the list only if its
+ * tag is the current version. Tagging, rather than a plain delete, closes the fill race: a reader
+ * that queried the database before a write committed, and stores its list after the write's
+ * invalidation, stores it under the old version, which no one serves. In the writer's location
+ * KV shows the new version at once, so the writer reads its own write; elsewhere KV's
+ * propagation (up to about 60 s) and the list's TTL bound what others see.
  */
-export async function invalidateClinicianList(deps: Pick<Deps, "cache">, organizationId: string): Promise<void> {
-  await deps.cache.delete(`clinicians:v1:${organizationId}`);
+export const LIST_TTL_SECONDS = 60;
+const VERSION_TTL_SECONDS = 86_400;
+/** The version of an organization whose list no change has invalidated yet (or a day ago). */
+const INITIAL_VERSION = "0";
+
+const versionKey = (organizationId: string) => `clinicians:v2:${organizationId}:version`;
+const listKey = (organizationId: string) => `clinicians:v2:${organizationId}:list`;
+
+export interface CachedClinician {
+  id: string;
+  name: string;
+  email: string;
+  timezone: string;
+  patientCount: number;
+}
+
+interface CachedList {
+  version: string;
+  builtAt: number;
+  clinicians: CachedClinician[];
+}
+
+export type CacheRead = { hit: true; clinicians: CachedClinician[] } | { hit: false; version: string };
+
+function isCachedList(value: unknown): value is CachedList {
+  if (typeof value !== "object" || value === null) return false;
+  const list = value as Partial<CachedList>;
+  return typeof list.version === "string" && typeof list.builtAt === "number" && Array.isArray(list.clinicians);
+}
+
+/** The cached list if it is current; otherwise the version to tag a freshly built one with. */
+export async function readCachedClinicians(deps: Pick<Deps, "cache">, organizationId: string): Promise<CacheRead> {
+  const [version, cached] = await Promise.all([deps.cache.get<string>(versionKey(organizationId)), deps.cache.get<unknown>(listKey(organizationId))]);
+  const current = typeof version === "string" ? version : INITIAL_VERSION;
+  if (isCachedList(cached) && cached.version === current) return { hit: true, clinicians: cached.clinicians };
+  return { hit: false, version: current };
+}
+
+/** Stores a list built from the database under the version read before the query. */
+export async function storeCachedClinicians(
+  deps: Pick<Deps, "cache" | "clock">,
+  organizationId: string,
+  version: string,
+  clinicians: CachedClinician[],
+): Promise<void> {
+  const value: CachedList = { version, builtAt: deps.clock.now().getTime(), clinicians };
+  await deps.cache.put(listKey(organizationId), value, LIST_TTL_SECONDS);
+}
+
+/**
+ * Every change that alters the list (role changes, removals, name changes, care-team changes,
+ * working hours) calls this after its write commits. A failing KV write (KV allows about one
+ * write per second per key) does not fail the change that was committed: the stale list then
+ * lives out its TTL, and the failure is logged when a logger is given.
+ */
+export async function invalidateClinicianList(
+  deps: Pick<Deps, "cache"> & { logger?: Logger | undefined },
+  organizationId: string,
+): Promise<void> {
+  try {
+    await Promise.all([
+      deps.cache.put(versionKey(organizationId), crypto.randomUUID(), VERSION_TTL_SECONDS),
+      deps.cache.delete(listKey(organizationId)),
+    ]);
+  } catch (error) {
+    deps.logger?.log("warn", "clinician list invalidation failed", { organizationId, error: error instanceof Error ? error.name : "unknown" });
+  }
 }

@@ -4,6 +4,7 @@ import type { Role } from "#src/db/schema/index.ts";
 import { firstRow } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import { textArray } from "#src/features/api-keys/api-keys.service.ts";
+import { invalidateClinicianList } from "#src/features/clinicians/clinicians.cache.ts";
 import { changeRole, listMemberRows, RemovalOutcome, RoleChangeOutcome, removeMembership } from "#src/features/members/members.repo.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
 import { canAssignRole, ROLE_PERMISSIONS, withCapitalArticle } from "#src/lib/permissions.ts";
@@ -17,7 +18,10 @@ export interface MemberView {
   joinedAt: string;
 }
 
-export type MemberDeps = Pick<Deps, "db" | "origin" | "rateLimiter" | "clock">;
+export type MemberDeps = Pick<Deps, "db" | "origin" | "rateLimiter" | "clock" | "cache" | "logger">;
+
+/** The clinicians hot list changes when a clinician comes, goes or changes role. */
+const touchesClinicians = (...roles: (Role | null)[]) => roles.includes("clinician");
 
 export async function listMembers(db: Database, auth: AuthContext, page: { limit: number; cursor?: string }) {
   const rows = await listMemberRows(scoped(db, auth.organizationId), page);
@@ -46,7 +50,10 @@ export async function changeMemberRole(deps: MemberDeps, auth: AuthContext, user
     if (actor !== "owner") throw Forbidden("Only an owner can change an owner's role.");
     throw Conflict("The organization's last owner cannot be demoted.");
   }
-  await deps.rateLimiter.revokeSessions(userId, org);
+  await Promise.all([
+    deps.rateLimiter.revokeSessions(userId, org),
+    touchesClinicians(outcome.previous, role) ? invalidateClinicianList(deps, org) : undefined,
+  ]);
   return {
     userId,
     email: outcome.email ?? "",
@@ -67,5 +74,8 @@ export async function removeMember(deps: MemberDeps, auth: AuthContext, userId: 
     if (actor !== "owner") throw Forbidden("Only an owner can remove an owner.");
     throw Conflict("The organization's last owner cannot be removed.");
   }
-  await deps.rateLimiter.revokeSessions(userId, org);
+  await Promise.all([
+    deps.rateLimiter.revokeSessions(userId, org),
+    touchesClinicians(outcome.previous) ? invalidateClinicianList(deps, org) : undefined,
+  ]);
 }
