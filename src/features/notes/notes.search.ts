@@ -1,0 +1,114 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { TenantScope } from "#src/db/scope.ts";
+import { noteVisible } from "#src/lib/access.ts";
+import { type AuditOrigin, actorOf, auditFromCte } from "#src/lib/audit.ts";
+import type { AuthContext } from "#src/middleware/auth.ts";
+import { NOTE_COLUMNS } from "#src/features/notes/notes.repo.ts";
+
+/**
+ * Search snippets that are safe to render. Postgres marks the matches with two sentinel control
+ * characters (which no stored note can hold: longText() refuses control characters on input);
+ * the snippet is then HTML-escaped as a whole, and only then are the sentinels turned into
+ * `<mark>` and `</mark>`. Whatever HTML a note holds is shown as text.
+ */
+export const MATCH_START = "\u0001";
+export const MATCH_STOP = "\u0002";
+
+export const SEARCH_QUERY_MAX_LENGTH = 200;
+
+/** ts_headline's options: short fragments around the matches, joined by an ellipsis. */
+export const HEADLINE_OPTIONS = `StartSel=${MATCH_START}, StopSel=${MATCH_STOP}, MaxWords=30, MinWords=10, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`;
+
+const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
+
+/** Escapes the headline, then marks the matches; an unbalanced sentinel (a cut fragment) is dropped. */
+export function renderSnippet(headline: string): string {
+  let open = false;
+  let out = "";
+  for (const part of escapeHtml(headline).split(/([\u0001\u0002])/)) {
+    if (part === MATCH_START) {
+      if (!open) out += "<mark>";
+      open = true;
+    } else if (part === MATCH_STOP) {
+      if (open) out += "</mark>";
+      open = false;
+    } else {
+      out += part.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
+    }
+  }
+  return open ? `${out}</mark>` : out;
+}
+
+/**
+ * A note's searchable text, in reading order of its sections (SOAP, DAP, free text), for
+ * ts_headline. The stored tsvector covers the same string values.
+ */
+export function noteTextSql(alias: string): SQL {
+  const content = sql.raw(`${alias}.content`);
+  return sql`concat_ws(' ', ${content}->>'subjective', ${content}->>'objective', ${content}->>'data', ${content}->>'assessment', ${content}->>'plan', ${content}->>'text')`;
+}
+
+export interface SearchInput {
+  q: string;
+  limit: number;
+  after: { rank: number; id: string } | undefined;
+}
+
+/**
+ * The ranked search, in one statement. Candidates come from the GIN indexes of both tables
+ * (a note matches by its body or by any addendum), then only those the caller may read
+ * (`noteVisible`) are ranked, paged and counted, so nothing about another note leaks. A note's
+ * rank is its body's ts_rank_cd plus its best addendum's; ties break on id, and the cursor
+ * carries (rank, id). Headlines are computed for the page only. The audit row names the notes
+ * and patients returned; a query with no lexemes (only stop words) writes none, and the
+ * service answers 422.
+ */
+export function searchStatement(scope: TenantScope, origin: AuditOrigin, auth: AuthContext, input: SearchInput): SQL {
+  const org = scope.organizationId;
+  const query = sql`websearch_to_tsquery('english', ${input.q}::text)`;
+  const after = input.after;
+  const visible = noteVisible(auth, sql.raw("n.patient_id"));
+  return sql`
+    with matched as (
+      select n.id from progress_notes n where n.organization_id = ${org} and n.search @@ ${query}
+      union
+      select a.note_id from note_addenda a where a.organization_id = ${org} and a.search @@ ${query}
+    ), ranked as (
+      select ${NOTE_COLUMNS},
+        (select count(*) from note_addenda a where a.organization_id = ${org} and a.note_id = n.id)::int as addenda_count,
+        n.search @@ ${query} as in_note,
+        (ts_rank_cd(n.search, ${query}) + coalesce((select max(ts_rank_cd(a.search, ${query})) from note_addenda a
+          where a.organization_id = ${org} and a.note_id = n.id and a.search @@ ${query}), 0))::float8 as rank
+      from matched m join progress_notes n on n.organization_id = ${org} and n.id = m.id
+      where ${visible}
+    ), page as (
+      select * from ranked
+      where ${after ? sql`(rank, id) < (${after.rank}::float8, ${after.id}::uuid)` : sql`true`}
+      order by rank desc, id desc
+      limit ${input.limit + 1}
+    ), shown as (
+      select * from page order by rank desc, id desc limit ${input.limit}
+    ), summary as (
+      select coalesce(array_agg(id order by rank desc, id desc), '{}'::uuid[]) as note_ids,
+        coalesce(array_agg(distinct patient_id), '{}'::uuid[]) as patient_ids
+      from shown having numnode(${query}) > 0
+    ), audit as (
+      ${auditFromCte("summary", origin, {
+        action: "note.searched",
+        organizationId: org,
+        ...actorOf(auth),
+        targetType: "note",
+        patientIds: sql`patient_ids`,
+        metadata: sql`jsonb_build_object('noteIds', to_jsonb(note_ids), 'count', cardinality(note_ids))`,
+      })}
+    )
+    select numnode(${query}) as lexemes, p.*,
+      case when p.in_note then ts_headline('english', ${noteTextSql("p")}, ${query}, ${HEADLINE_OPTIONS}) end as note_headline,
+      (select ts_headline('english', a.body, ${query}, ${HEADLINE_OPTIONS}) from note_addenda a
+        where a.organization_id = ${org} and a.note_id = p.id and a.search @@ ${query}
+        order by ts_rank_cd(a.search, ${query}) desc, a.id limit 1) as addendum_headline
+    from (select 1) as one left join page p on true
+    order by p.rank desc, p.id desc`;
+}
