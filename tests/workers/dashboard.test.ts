@@ -111,7 +111,7 @@ describe("GET /dashboard", () => {
     expect(row?.action).toBe("dashboard.read");
     expect(row?.actorUserId).toBe(tenant.members.owner.id);
     expect([...(row?.patientIds ?? [])].sort()).toEqual([ids.cared, ids.others, ids.unteamed].sort());
-    expect(((row?.metadata as { appointmentIds?: string[] }).appointmentIds ?? []).sort()).toEqual(everyone());
+    expect([...((row?.metadata as { appointmentIds?: string[] } | undefined)?.appointmentIds ?? [])].sort()).toEqual(everyone());
   });
 
   it("shows the front desk every patient and appointment too", async () => {
@@ -212,10 +212,10 @@ describe("dashboard cache age", () => {
   });
 });
 
-describe("dashboard days in the organization's timezone", () => {
-  const setTimezone = (organizationId: string, timezone: string) =>
-    testDb().execute(sql`update organizations set timezone = ${timezone} where id = ${organizationId}`);
+const setTimezone = (organizationId: string, timezone: string) =>
+  testDb().execute(sql`update organizations set timezone = ${timezone} where id = ${organizationId}`);
 
+describe("dashboard days in the organization's timezone", () => {
   it("counts 23:30 local for today in Pacific/Auckland, not in UTC, and the ISO week locally", async () => {
     const tenant = await createTenant("Auckland Practice");
     const owner = tenant.members.owner;
