@@ -1,0 +1,278 @@
+import { eq } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { auditEvents, domainEvents, organizations, patients } from "#src/db/schema/index.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
+import { addMember, insertCaredPatient, insertPatient } from "./clinical.ts";
+import { createTenant, jsonBody, type Member, patch, type Tenant } from "./fixtures.ts";
+import { api, problemOf, testDb } from "./helpers.ts";
+
+interface PatientBody {
+  id: string;
+  name: string;
+  phone: string | null;
+  status: string;
+  version: number;
+  language: string;
+  [key: string]: unknown;
+}
+
+const withId = (headers: Record<string, string>, requestId: string) => ({ ...headers, "X-Request-ID": requestId });
+const requestIdOf = (label: string) => `${label}-${uuidv7()}`;
+
+/** A patient cared for by the tenant's clinician (primary) and caregiver, not linked to a member. */
+const caredPatient = (tenant: Tenant, name: string) =>
+  insertPatient(tenant, {
+    name,
+    careTeam: [
+      { userId: tenant.members.clinician.id, relationship: "therapist", primary: true },
+      { userId: tenant.members.caregiver.id, relationship: "daughter", primary: false },
+    ],
+  });
+
+async function auditFor(requestId: string) {
+  return testDb().select().from(auditEvents).where(eq(auditEvents.requestId, requestId));
+}
+
+async function create(member: Member, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  return api("/api/v1/patients", jsonBody(body, { ...member.headers, ...headers }));
+}
+
+async function createdPatient(member: Member, body: Record<string, unknown>): Promise<PatientBody> {
+  const response = await create(member, body);
+  expect(response.status).toBe(201);
+  return (await response.json()) as PatientBody;
+}
+
+describe("POST /patients", () => {
+  let tenant: Tenant;
+  beforeAll(async () => {
+    tenant = await createTenant("Patients Create Practice");
+  });
+
+  it("creates a patient with every field, answering 201 with Location and ETag, in one round trip", async () => {
+    const requestId = requestIdOf("create");
+    const response = await create(
+      tenant.members.admin,
+      {
+        name: "Ada Lovelace",
+        preferredName: "Ada",
+        dateOfBirth: "1961-04-12",
+        email: "ada@example.test",
+        phone: "+44 (20) 7946-0958",
+        address: "12 St James's Square\nLondon",
+        status: "active",
+        timezone: "Europe/London",
+        language: "en-gb",
+        preferredVoice: "female",
+        communicationStyle: "formal",
+        profilePhotoUrl: "https://cdn.example/ada.jpg",
+        inactivityThresholdMinutes: 120,
+      },
+      { "X-Request-ID": requestId },
+    );
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as PatientBody;
+    expect(response.headers.get("Location")).toBe(`/api/v1/patients/${body.id}`);
+    expect(response.headers.get("ETag")).toBe('"1"');
+    expect(response.headers.get("Server-Timing")).toContain('"1 round trips"');
+    expect(body).toMatchObject({
+      name: "Ada Lovelace",
+      preferredName: "Ada",
+      dateOfBirth: "1961-04-12",
+      phone: "+442079460958",
+      language: "en-GB",
+      preferredVoice: "female",
+      communicationStyle: "formal",
+      inactivityThresholdMinutes: 120,
+      appVersion: null,
+      lastHeartbeatAt: null,
+      version: 1,
+      userId: null,
+    });
+    const [audit] = await auditFor(requestId);
+    expect(audit).toMatchObject({ action: "patient.created", targetId: body.id, patientIds: [body.id] });
+    const events = await testDb().select().from(domainEvents).where(eq(domainEvents.requestId, requestId));
+    expect(events.map((event) => [event.type, event.subjectId])).toEqual([["patient.created", body.id]]);
+    expect(JSON.stringify(events[0]?.payload)).not.toContain("Ada");
+  });
+
+  it("puts a creating clinician on the care team as primary", async () => {
+    const body = await createdPatient(tenant.members.clinician, { name: "Clinician Made" });
+    const team = await api(`/api/v1/patients/${body.id}/care-team`, { headers: tenant.members.clinician.headers });
+    expect(team.status).toBe(200);
+    const { data } = (await team.json()) as { data: { userId: string; isPrimary: boolean }[] };
+    expect(data).toEqual([expect.objectContaining({ userId: tenant.members.clinician.id, isPrimary: true })]);
+  });
+
+  it("normalises national phone numbers with the organization's country", async () => {
+    const us = await createdPatient(tenant.members.admin, { name: "Phone US", phone: "(555) 201-3344" });
+    expect(us.phone).toBe("+15552013344");
+    const nanp = await createdPatient(tenant.members.admin, { name: "Phone NANP", phone: "1-555-201-3345" });
+    expect(nanp.phone).toBe("+15552013345");
+    const german = await createTenant("Praxis Berlin");
+    await testDb().update(organizations).set({ locale: "de-DE" }).where(eq(organizations.id, german.organizationId));
+    const berlin = await createdPatient(german.members.admin, { name: "Phone DE", phone: "030 1234 5678" });
+    expect(berlin.phone).toBe("+493012345678");
+    const international = await createdPatient(german.members.admin, { name: "Phone FR", phone: "0033 1 23 45 67 89" });
+    expect(international.phone).toBe("+33123456789");
+  });
+
+  it("refuses invalid fields with a 422 naming each", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: "X", phone: "call me" }, "body.phone"],
+      [{ name: "X", phone: "12" }, "body.phone"],
+      [{ name: "X", dateOfBirth: "2999-01-01" }, "body.dateOfBirth"],
+      [{ name: "X", dateOfBirth: "1990-02-30" }, "body.dateOfBirth"],
+      [{ name: "X", timezone: "Mars/Olympus" }, "body.timezone"],
+      [{ name: "X", language: "not a tag!" }, "body.language"],
+      [{ name: "X", profilePhotoUrl: "http://cdn.example/a.jpg" }, "body.profilePhotoUrl"],
+      [{ name: "X", preferredVoice: "robot" }, "body.preferredVoice"],
+      [{ name: "X", communicationStyle: "curt" }, "body.communicationStyle"],
+      [{ name: "X", inactivityThresholdMinutes: 2 }, "body.inactivityThresholdMinutes"],
+      [{ name: "X", appVersion: "1.0" }, "body"],
+      [{ name: "" }, "body.name"],
+      [{ name: "X", userId: tenant.members.clinician.id }, "body.userId"],
+      [{ name: "X", userId: uuidv7() }, "body.userId"],
+    ];
+    for (const [body, path] of cases) {
+      const response = await create(tenant.members.admin, body);
+      expect(response.status, JSON.stringify(body)).toBe(422);
+      const problem = await problemOf(response);
+      const paths = (problem.errors as { path: string }[]).map((error) => error.path);
+      expect(paths.some((p) => p === path || p.startsWith(path)), `${JSON.stringify(body)} → ${paths.join(",")}`).toBe(true);
+    }
+  });
+
+  it("links a member with the patient role, once", async () => {
+    const member = await addMember(tenant, "patient");
+    const linked = await createdPatient(tenant.members.admin, { name: "Linked", userId: member.id });
+    expect(linked.userId).toBe(member.id);
+    const again = await create(tenant.members.admin, { name: "Linked twice", userId: member.id });
+    expect(again.status).toBe(409);
+  });
+
+  it("replays a create with the same Idempotency-Key", async () => {
+    const key = `patient-${uuidv7()}`;
+    const first = await create(tenant.members.admin, { name: "Idempotent" }, { "Idempotency-Key": key });
+    const second = await create(tenant.members.admin, { name: "Idempotent" }, { "Idempotency-Key": key });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(second.headers.get("Location")).toBe(first.headers.get("Location"));
+    expect(((await second.json()) as PatientBody).id).toBe(((await first.json()) as PatientBody).id);
+  });
+
+  it("is refused (403, audited) to caregivers and patients", async () => {
+    for (const role of ["caregiver", "patient"] as const) {
+      const requestId = requestIdOf(`create-403-${role}`);
+      const response = await create(tenant.members[role], { name: "Nope" }, { "X-Request-ID": requestId });
+      expect(response.status).toBe(403);
+      const [audit] = await auditFor(requestId);
+      expect(audit?.action).toBe("access.denied");
+    }
+  });
+});
+
+describe("GET, PATCH and DELETE /patients/{id}", () => {
+  let tenant: Tenant;
+  let other: Tenant;
+  beforeAll(async () => {
+    [tenant, other] = await Promise.all([createTenant("Patients Detail Practice"), createTenant("Other Practice")]);
+  });
+
+  it("reads a patient with its ETag and audits the read with the request id", async () => {
+    const id = await insertCaredPatient(tenant, "Read Me");
+    const requestId = requestIdOf("read");
+    const response = await api(`/api/v1/patients/${id}`, { headers: withId(tenant.members.clinician.headers, requestId) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("ETag")).toBe('"1"');
+    expect(response.headers.get("Server-Timing")).toContain('"1 round trips"');
+    expect(((await response.json()) as PatientBody).name).toBe("Read Me");
+    const rows = await auditFor(requestId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: "patient.read", targetId: id, patientIds: [id], metadata: { outcome: "ok" } });
+  });
+
+  it("answers 404 for a missing id, another tenant's and one outside the caller's reach, auditing each", async () => {
+    const foreign = await insertPatient(other, { name: "Foreign" });
+    const unreached = await insertPatient(tenant, { name: "Unreached" });
+    const cases: [string, Member, string][] = [
+      [uuidv7(), tenant.members.owner, "not_found"],
+      [foreign, tenant.members.owner, "not_found"],
+      [unreached, tenant.members.clinician, "denied"],
+    ];
+    for (const [id, member, outcome] of cases) {
+      const requestId = requestIdOf("read-404");
+      const response = await api(`/api/v1/patients/${id}`, { headers: withId(member.headers, requestId) });
+      expect(response.status).toBe(404);
+      const problem = await problemOf(response);
+      expect(problem.detail).toBe("No such patient.");
+      const [audit] = await auditFor(requestId);
+      expect(audit?.metadata).toMatchObject({ outcome });
+      expect(audit?.patientIds).toEqual(outcome === "denied" ? [id] : []);
+    }
+  });
+
+  it("refuses a malformed id with a 422", async () => {
+    const response = await api("/api/v1/patients/not-a-uuid", { headers: tenant.members.owner.headers });
+    expect(response.status).toBe(422);
+  });
+
+  it("PATCH needs If-Match (428), refuses a stale one (412) and bumps the version", async () => {
+    const id = await caredPatient(tenant, "Patch Me");
+    const missing = await api(`/api/v1/patients/${id}`, patch({ name: "No tag" }, tenant.members.clinician.headers));
+    expect(missing.status).toBe(428);
+    const requestId = requestIdOf("patch");
+    const first = await api(`/api/v1/patients/${id}`, patch({ preferredName: "Patchy", phone: "555.201.9999" }, { ...withId(tenant.members.clinician.headers, requestId), "If-Match": '"1"' }));
+    expect(first.status).toBe(200);
+    expect(first.headers.get("ETag")).toBe('"2"');
+    expect(first.headers.get("Server-Timing")).toContain('"1 round trips"');
+    expect(await first.json()).toMatchObject({ preferredName: "Patchy", phone: "+15552019999", version: 2 });
+    const [audit] = await auditFor(requestId);
+    expect(audit).toMatchObject({ action: "patient.updated", patientIds: [id], metadata: { outcome: "ok" } });
+    const events = await testDb().select().from(domainEvents).where(eq(domainEvents.requestId, requestId));
+    expect(events.map((event) => event.type)).toEqual(["patient.updated"]);
+    const stale = await api(`/api/v1/patients/${id}`, patch({ name: "Late" }, { ...tenant.members.owner.headers, "If-Match": '"1"' }));
+    expect(stale.status).toBe(412);
+    const [row] = await testDb().select().from(patients).where(eq(patients.id, id));
+    expect(row?.name).toBe("Patch Me");
+    const garbage = await api(`/api/v1/patients/${id}`, patch({ name: "Late" }, { ...tenant.members.owner.headers, "If-Match": "*" }));
+    expect(garbage.status).toBe(412);
+  });
+
+  it("PATCH validates (422), and answers 404 outside the reach, 403 without patients:write", async () => {
+    const id = await caredPatient(tenant, "Patch Rules");
+    const tag = { "If-Match": '"1"' };
+    const bad = await api(`/api/v1/patients/${id}`, patch({ phone: "nope" }, { ...tenant.members.owner.headers, ...tag }));
+    expect(bad.status).toBe(422);
+    expect(((await problemOf(bad)).errors as { path: string }[])[0]?.path).toBe("body.phone");
+    const empty = await api(`/api/v1/patients/${id}`, patch({}, { ...tenant.members.owner.headers, ...tag }));
+    expect(empty.status).toBe(422);
+    const other = await addMember(tenant, "clinician");
+    const unreached = await api(`/api/v1/patients/${id}`, patch({ name: "X" }, { ...other.headers, ...tag }));
+    expect(unreached.status).toBe(404);
+    const caregiver = await api(`/api/v1/patients/${id}`, patch({ name: "X" }, { ...tenant.members.caregiver.headers, ...tag }));
+    expect(caregiver.status).toBe(403);
+  });
+
+  it("DELETE archives: status discharged, the record kept", async () => {
+    const id = await caredPatient(tenant, "Archive Me");
+    const requestId = requestIdOf("archive");
+    const response = await api(`/api/v1/patients/${id}`, { method: "DELETE", headers: withId(tenant.members.staff.headers, requestId) });
+    expect(response.status).toBe(204);
+    const [row] = await testDb().select().from(patients).where(eq(patients.id, id));
+    expect(row).toMatchObject({ status: "discharged", version: 2 });
+    const [audit] = await auditFor(requestId);
+    expect(audit).toMatchObject({ action: "patient.archived", patientIds: [id], metadata: { outcome: "ok" } });
+    const events = await testDb().select().from(domainEvents).where(eq(domainEvents.requestId, requestId));
+    expect(events.map((event) => [event.type, event.payload])).toEqual([["patient.updated", { status: "discharged", fields: ["status"] }]]);
+    const again = await api(`/api/v1/patients/${id}`, { method: "DELETE", headers: tenant.members.staff.headers });
+    expect(again.status).toBe(204);
+    const missing = await api(`/api/v1/patients/${uuidv7()}`, { method: "DELETE", headers: tenant.members.staff.headers });
+    expect(missing.status).toBe(404);
+    const caregiver = await api(`/api/v1/patients/${id}`, { method: "DELETE", headers: tenant.members.caregiver.headers });
+    expect(caregiver.status).toBe(403);
+    const bad = await api("/api/v1/patients/123", { method: "DELETE", headers: tenant.members.staff.headers });
+    expect(bad.status).toBe(422);
+  });
+});
