@@ -276,3 +276,125 @@ describe("GET, PATCH and DELETE /patients/{id}", () => {
     expect(bad.status).toBe(422);
   });
 });
+
+interface Page {
+  data: PatientBody[];
+  nextCursor: string | null;
+}
+
+async function listed(member: Member, query: string, headers: Record<string, string> = {}): Promise<Page> {
+  const response = await api(`/api/v1/patients?${query}`, { headers: { ...member.headers, ...headers } });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as Page;
+}
+
+describe("GET /patients", () => {
+  let tenant: Tenant;
+  const ids: Record<string, string> = {};
+  beforeAll(async () => {
+    tenant = await createTenant("Patients Search Practice");
+    const team = [{ userId: tenant.members.clinician.id }];
+    ids.john = await insertPatient(tenant, { name: "John Smith", phone: "+15552013344", careTeam: team });
+    ids.johnny = await insertPatient(tenant, { name: "Johnny Appleseed", status: "inactive" });
+    ids.jose = await insertPatient(tenant, { name: "José García", careTeam: team });
+    ids.jane = await insertPatient(tenant, { name: "Jane Doe", phone: "+442079460958" });
+    ids.zoe = await insertPatient(tenant, { name: "Zoë Ångström", status: "discharged" });
+  });
+
+  const names = (page: Page) => page.data.map((patient) => patient.name);
+
+  it("ranks a name search by similarity, best first", async () => {
+    const page = await listed(tenant.members.owner, "q=John");
+    expect(names(page).slice(0, 2)).toEqual(["John Smith", "Johnny Appleseed"]);
+    expect(names(page)).not.toContain("Jane Doe");
+  });
+
+  it("ignores case and accents both ways", async () => {
+    // Typo tolerance admits near names too ("jose" is 0.4 like "john"): the exact one ranks first.
+    expect(names(await listed(tenant.members.owner, "q=jose"))[0]).toBe("José García");
+    expect(names(await listed(tenant.members.owner, `q=${encodeURIComponent("GARCÍA")}`))).toEqual(["José García"]);
+    expect(names(await listed(tenant.members.owner, `q=${encodeURIComponent("josé garcia")}`))[0]).toBe("José García");
+    expect(names(await listed(tenant.members.owner, "q=angstrom"))).toEqual(["Zoë Ångström"]);
+  });
+
+  it("tolerates typos", async () => {
+    expect(names(await listed(tenant.members.owner, "q=Jonh"))[0]).toBe("John Smith");
+    expect(names(await listed(tenant.members.owner, "q=Smtih"))[0]).toBe("John Smith");
+  });
+
+  it("finds a patient by phone in any common notation", async () => {
+    for (const notation of ["(555) 201-3344", "555.201.3344", "+1 555 201 3344", "001-555-201-3344", "1 555 201 3344", "+15552013344"]) {
+      expect(names(await listed(tenant.members.owner, `q=${encodeURIComponent(notation)}`)), notation).toEqual(["John Smith"]);
+    }
+    expect(names(await listed(tenant.members.owner, `q=${encodeURIComponent("+44 20 7946 0958")}`))).toEqual(["Jane Doe"]);
+    expect(names(await listed(tenant.members.owner, `q=${encodeURIComponent("0044 (0)20 7946 0958")}`))).toEqual([]);
+  });
+
+  it("narrows every list to the caller's reach", async () => {
+    expect(names(await listed(tenant.members.clinician, "")).sort()).toEqual(["John Smith", "José García"]);
+    expect(names(await listed(tenant.members.clinician, "q=Jane"))).toEqual([]);
+    expect(names(await listed(tenant.members.caregiver, ""))).toEqual([]);
+    expect((await listed(tenant.members.staff, "")).data).toHaveLength(5);
+  });
+
+  it("filters by status and by care-team member", async () => {
+    expect(names(await listed(tenant.members.owner, "status=inactive"))).toEqual(["Johnny Appleseed"]);
+    expect(names(await listed(tenant.members.owner, `clinicianId=${tenant.members.clinician.id}&sort=name`))).toEqual(["John Smith", "José García"]);
+    expect(names(await listed(tenant.members.owner, `clinicianId=${tenant.members.clinician.id}&q=jane`))).toEqual([]);
+  });
+
+  it("sorts by name either way, accents folded", async () => {
+    expect(names(await listed(tenant.members.owner, "sort=name&order=asc"))).toEqual(["Jane Doe", "John Smith", "Johnny Appleseed", "José García", "Zoë Ångström"]);
+    expect(names(await listed(tenant.members.owner, "sort=name&order=desc"))[0]).toBe("Zoë Ångström");
+  });
+
+  it("pages a ranked search with a cursor that carries the rank", async () => {
+    const all = names(await listed(tenant.members.owner, "q=john"));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page = await listed(tenant.members.owner, `q=john&limit=1${cursor ? `&cursor=${cursor}` : ""}`);
+      seen.push(...names(page));
+      cursor = page.nextCursor;
+    } while (cursor && seen.length < 10);
+    expect(seen).toEqual(all);
+  });
+
+  it("answers 422 for a tampered cursor, one from another ordering, and bad parameters", async () => {
+    const first = await listed(tenant.members.owner, "sort=created_at&limit=1");
+    expect(first.nextCursor).not.toBeNull();
+    const cursor = first.nextCursor ?? "";
+    const tampered = `${cursor.slice(0, -2)}${cursor.endsWith("A") ? "B" : "A"}x`;
+    for (const query of [`sort=created_at&cursor=${tampered}`, `sort=name&cursor=${cursor}`, `q=john&cursor=${cursor}`, "cursor=!!!", "sort=dob", "order=up", "limit=101", "status=gone", "clinicianId=x"]) {
+      const response = await api(`/api/v1/patients?${query}`, { headers: tenant.members.owner.headers });
+      expect(response.status, query).toBe(422);
+    }
+  });
+
+  it("writes one audit row naming the patients returned, with the request id, in one round trip", async () => {
+    const requestId = requestIdOf("list");
+    const response = await api("/api/v1/patients?q=john", { headers: withId(tenant.members.owner.headers, requestId) });
+    expect(response.headers.get("Server-Timing")).toContain('"1 round trips"');
+    const page = (await response.json()) as Page;
+    const rows = await auditFor(requestId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.action).toBe("patient.listed");
+    expect([...(rows[0]?.patientIds ?? [])].sort()).toEqual(page.data.map((patient) => patient.id).sort());
+    const emptyId = requestIdOf("list-empty");
+    await api("/api/v1/patients?q=zzzzzz", { headers: withId(tenant.members.owner.headers, emptyId) });
+    const [empty] = await auditFor(emptyId);
+    expect(empty).toMatchObject({ action: "patient.listed", patientIds: [], metadata: { count: 0 } });
+  });
+
+  it("is refused to an API key without patients:read, allowed with it", async () => {
+    const key = async (scopes: string[]) => {
+      const response = await api("/api/v1/api-keys", jsonBody({ name: "ehr", scopes }, tenant.members.admin.headers));
+      return ((await response.json()) as { key: string }).key;
+    };
+    const without = await api("/api/v1/patients", { headers: { "X-API-Key": await key(["organization:read"]) } });
+    expect(without.status).toBe(403);
+    const withScope = await api("/api/v1/patients", { headers: { "X-API-Key": await key(["patients:read"]) } });
+    expect(withScope.status).toBe(200);
+    expect(((await withScope.json()) as Page).data).toHaveLength(5);
+  });
+});
