@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { appointments } from "#src/db/schema/index.ts";
 import { cutSlots, localIso } from "#src/features/clinicians/clinicians.availability.ts";
@@ -8,6 +9,7 @@ import { createTenant, jsonBody, type Member, type Tenant } from "./fixtures.ts"
 import { api, problemOf, testDb } from "./helpers.ts";
 
 const utc = (iso: string) => new Date(iso).toISOString();
+const pad = (n: number) => String(n).padStart(2, "0");
 const everyDay = (start: string, end: string) => [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start, end }));
 
 describe("local wall-clock time to instants", () => {
@@ -16,11 +18,11 @@ describe("local wall-clock time to instants", () => {
     expect(localToUtc(2027, 3, 28, 9 * 60, "Europe/Berlin").toISOString()).toBe(utc("2027-03-28T07:00:00Z"));
   });
 
-  it("moves a time skipped by the gap forward, and takes the earlier of a repeated time", () => {
+  it("moves a time skipped by the gap forward, and takes the later of a repeated time", () => {
     // 02:30 does not exist on 2027-03-28 in Berlin: it is 03:30 CEST
     expect(localToUtc(2027, 3, 28, 150, "Europe/Berlin").toISOString()).toBe(utc("2027-03-28T01:30:00Z"));
-    // 02:30 happens twice on 2027-10-31: first in CEST
-    expect(localToUtc(2027, 10, 31, 150, "Europe/Berlin").toISOString()).toBe(utc("2027-10-31T00:30:00Z"));
+    // 02:30 happens twice on 2027-10-31: the second time, in CET
+    expect(localToUtc(2027, 10, 31, 150, "Europe/Berlin").toISOString()).toBe(utc("2027-10-31T01:30:00Z"));
     // New York, 2027-03-14: 02:00 does not exist (03:00 EDT)
     expect(localToUtc(2027, 3, 14, 120, "America/New_York").toISOString()).toBe(utc("2027-03-14T07:00:00Z"));
   });
@@ -28,6 +30,28 @@ describe("local wall-clock time to instants", () => {
   it("reads 24:00 as the next midnight, and handles half-hour zones", () => {
     expect(localToUtc(2027, 3, 27, 1440, "Europe/Berlin").toISOString()).toBe(utc("2027-03-27T23:00:00Z"));
     expect(localToUtc(2027, 1, 4, 9 * 60, "Asia/Kolkata").toISOString()).toBe(utc("2027-01-04T03:30:00Z"));
+  });
+
+  it("agrees with Postgres's `at time zone`, which the booking check uses, around every change", async () => {
+    const cases: [number, number, number, number, string][] = [
+      [2027, 3, 28, 150, "Europe/Berlin"],
+      [2027, 3, 28, 9 * 60, "Europe/Berlin"],
+      [2027, 10, 31, 150, "Europe/Berlin"],
+      [2027, 10, 31, 30, "Europe/Berlin"],
+      [2027, 3, 14, 150, "America/New_York"],
+      [2027, 11, 7, 90, "America/New_York"],
+      [2027, 4, 4, 150, "Australia/Sydney"],
+      [2027, 10, 3, 150, "Australia/Sydney"],
+      [2027, 1, 4, 1440, "Asia/Kolkata"],
+    ];
+    for (const [year, month, day, minutes, zone] of cases) {
+      const local = `${year}-${pad(month)}-${pad(day)} 00:00`;
+      const result = await testDb().execute(
+        sql`select (extract(epoch from ((${local}::timestamp + make_interval(mins => ${minutes}::int)) at time zone ${zone}::text)) * 1000)::bigint as ms`,
+      );
+      const expected = Number((result.rows[0] as { ms: string | number }).ms);
+      expect(localToUtc(year, month, day, minutes, zone).getTime(), `${local} +${minutes} min ${zone}`).toBe(expected);
+    }
   });
 
   it("writes an instant in the zone with its offset", () => {
@@ -252,6 +276,7 @@ describe("GET /availability", () => {
       [{ ...base, from: "yesterday" }, "from"],
       [{ ...base, clinicianId: "nope" }, "clinicianId"],
       [{ ...base, step: "1" }, "step"],
+      [{ ...base, from: "0000-01-01T00:00:00Z", to: "0000-01-02T00:00:00Z" }, "from"],
     ];
     for (const [query, field] of cases) {
       const response = await api(`/api/v1/availability?${new URLSearchParams(query)}`, { headers: tenant.members.staff.headers });

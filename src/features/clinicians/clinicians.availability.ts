@@ -4,6 +4,7 @@ import { expandWorkingHours, type InstantRange, offsetAt } from "#src/features/c
 import { AvailabilityRow, availabilityRow } from "#src/features/clinicians/clinicians.repo.ts";
 import type { Deps } from "#src/lib/deps.ts";
 import { NotFound } from "#src/lib/errors.ts";
+import { isTimeZone } from "#src/lib/timezone.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
 const MINUTE_MS = 60_000;
@@ -85,15 +86,17 @@ export async function availability(deps: Pick<Deps, "db">, auth: AuthContext, qu
   const step = query.step ?? query.duration;
   const stepMs = step * MINUTE_MS;
   const intervals = row.intervals ?? [];
+  // a zone this runtime's ICU does not know (stored before it was checked) reads as UTC
+  const timezone = isTimeZone(row.timezone) ? row.timezone : "UTC";
   const workingHoursSet = row.updated_at !== null && intervals.length > 0;
   const day = 86_400_000;
   const working = workingHoursSet
-    ? expandWorkingHours(intervals, row.timezone, new Date(from.getTime() - day), new Date(to.getTime() + day))
+    ? expandWorkingHours(intervals, timezone, new Date(from.getTime() - day), new Date(to.getTime() + day))
     : [{ start: new Date(Math.floor(from.getTime() / stepMs) * stepMs), end: to }];
   const { slots, truncated } = cutSlots(working, row.busy, { from: from.getTime(), to: to.getTime() }, durationMs, stepMs);
   return {
     clinicianId: row.user_id,
-    timezone: row.timezone,
+    timezone,
     from: from.toISOString(),
     to: to.toISOString(),
     duration: query.duration,
@@ -103,7 +106,7 @@ export async function availability(deps: Pick<Deps, "db">, auth: AuthContext, qu
     slots: slots.map(([start, end]) => ({
       start: new Date(start).toISOString(),
       end: new Date(end).toISOString(),
-      localStart: localIso(new Date(start), row.timezone),
+      localStart: localIso(new Date(start), timezone),
     })),
   };
 }

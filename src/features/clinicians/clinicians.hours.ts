@@ -78,20 +78,18 @@ export function offsetAt(instantMs: number, timeZone: string): number {
 
 /**
  * The instant at which a wall-clock time occurs in a zone. `minutes` counts from the local
- * midnight of the date and may reach 1440 (the next midnight). Disambiguates like Temporal's
- * "compatible": a time skipped by a spring-forward gap maps to the instant the gap's length later
- * (02:30 on Berlin's spring day is 03:30 CEST); a time repeated by a fall-back overlap maps to the
- * earlier of its two instants.
+ * midnight of the date and may reach 1440 (the next midnight). Disambiguates as Postgres's
+ * `timestamp … at time zone` does, so this and the booking check in SQL (appointments.sql.ts)
+ * agree to the minute: a time skipped by a spring-forward gap takes the offset before the change
+ * (02:30 on Berlin's spring day is 03:30 CEST); a time repeated by a fall-back overlap takes the
+ * offset after it (02:30 on Berlin's autumn day is 02:30 CET, the later of its two instants).
  */
 export function localToUtc(year: number, month: number, day: number, minutes: number, timeZone: string): Date {
   const wall = Date.UTC(year, month - 1, day, 0, minutes);
   const before = offsetAt(wall - DAY_MS, timeZone);
   const after = offsetAt(wall + DAY_MS, timeZone);
-  const candidates = [wall - before, wall - after].filter(
-    (instant, index) => offsetAt(instant, timeZone) === (index === 0 ? before : after),
-  );
-  if (candidates.length === 0) return new Date(wall - before);
-  return new Date(Math.min(...candidates));
+  if (offsetAt(wall - after, timeZone) === after) return new Date(wall - after);
+  return new Date(wall - before);
 }
 
 /** "HH:MM" (00:00–24:00) as minutes since midnight, or null. */

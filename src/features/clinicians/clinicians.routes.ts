@@ -8,6 +8,8 @@ import { TimeZoneSchema } from "#src/lib/timezone.ts";
 export const MAX_INTERVALS = 50;
 /** Longest availability window: a month of slots, bounded work per request. */
 export const MAX_RANGE_DAYS = 31;
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 0, 1);
 
 const HHMM = z
   .string()
@@ -85,6 +87,10 @@ export const AvailabilityQuery = z
     step: minutes(5, 480, "Minutes between slot starts; defaults to duration").optional(),
   })
   .superRefine((query, ctx) => {
+    for (const field of ["from", "to"] as const) {
+      const at = Date.parse(query[field]);
+      if (!(at >= EARLIEST && at <= LATEST)) ctx.addIssue({ code: "custom", path: [field], message: "must be between 1970 and 9999" });
+    }
     const span = Date.parse(query.to) - Date.parse(query.from);
     if (!(span > 0)) ctx.addIssue({ code: "custom", path: ["to"], message: "must be after from" });
     else if (span > MAX_RANGE_DAYS * 86_400_000) ctx.addIssue({ code: "custom", path: ["to"], message: `must be at most ${MAX_RANGE_DAYS} days after from` });
