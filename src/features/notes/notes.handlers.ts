@@ -38,6 +38,6 @@ export const sign: AppHandler<typeof routes.sign> = async (c) => {
 };
 
 export const addendum: AppHandler<typeof routes.addAddendum> = async (c) => {
-  const addendum = await addAddendum(deps(c), c.var.auth, c.req.valid("param").id, c.req.valid("json").body);
-  return c.json(addendum, 201, noStore);
+  const added = await addAddendum(deps(c), c.var.auth, c.req.valid("param").id, c.req.valid("json").body);
+  return c.json(added, 201, noStore);
 };

@@ -14,10 +14,22 @@ import { NOTE_COLUMNS } from "#src/features/notes/notes.repo.ts";
 export const MATCH_START = "\u0001";
 export const MATCH_STOP = "\u0002";
 
+/**
+ * Postgres's parser takes `<b>` for a tag, and ts_headline drops tags: that would hide the very
+ * HTML a reader must see as text. So the headline's input is HTML-escaped in SQL first (`&`,
+ * `<`, `>` as entities, which the parser keeps as tokens), and renderSnippet decodes exactly
+ * those three entities before escaping everything itself: the escaping that makes the snippet
+ * safe is this file's, never the database's.
+ */
+const ENTITIES: Record<string, string> = { "&lt;": "<", "&gt;": ">", "&amp;": "&" };
+
 export const SEARCH_QUERY_MAX_LENGTH = 200;
 
-/** ts_headline's options: short fragments around the matches, joined by an ellipsis. */
-export const HEADLINE_OPTIONS = `StartSel=${MATCH_START}, StopSel=${MATCH_STOP}, MaxWords=30, MinWords=10, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`;
+/**
+ * ts_headline's options: one excerpt of 10–30 words around the best match. (Its fragment mode,
+ * MaxFragments > 0, drops a fragment's leading entity, so an escaped `<script>` would lose its `<`.)
+ */
+export const HEADLINE_OPTIONS = `StartSel=${MATCH_START}, StopSel=${MATCH_STOP}, MaxWords=30, MinWords=10, ShortWord=2`;
 
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -27,15 +39,16 @@ export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (
 export function renderSnippet(headline: string): string {
   let open = false;
   let out = "";
-  for (const part of escapeHtml(headline).split(/([\u0001\u0002])/)) {
-    if (part === MATCH_START) {
+  const decoded = headline.replace(/&(?:lt|gt|amp);/g, (entity) => ENTITIES[entity] ?? entity);
+  for (const char of decoded) {
+    if (char === MATCH_START) {
       if (!open) out += "<mark>";
       open = true;
-    } else if (part === MATCH_STOP) {
+    } else if (char === MATCH_STOP) {
       if (open) out += "</mark>";
       open = false;
-    } else {
-      out += part.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
+    } else if (char >= " " || char === "\n" || char === "\t") {
+      out += HTML_ESCAPES[char] ?? char;
     }
   }
   return open ? `${out}</mark>` : out;
@@ -47,8 +60,11 @@ export function renderSnippet(headline: string): string {
  */
 export function noteTextSql(alias: string): SQL {
   const content = sql.raw(`${alias}.content`);
-  return sql`concat_ws(' ', ${content}->>'subjective', ${content}->>'objective', ${content}->>'data', ${content}->>'assessment', ${content}->>'plan', ${content}->>'text')`;
+  return headlineInput(sql`concat_ws(' ', ${content}->>'subjective', ${content}->>'objective', ${content}->>'data', ${content}->>'assessment', ${content}->>'plan', ${content}->>'text')`);
 }
+
+/** Text for ts_headline: `&`, `<` and `>` as entities, so no tag is taken out. */
+export const headlineInput = (text: SQL): SQL => sql`replace(replace(replace(${text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')`;
 
 export interface SearchInput {
   q: string;
@@ -106,7 +122,7 @@ export function searchStatement(scope: TenantScope, origin: AuditOrigin, auth: A
     )
     select numnode(${query}) as lexemes, p.*,
       case when p.in_note then ts_headline('english', ${noteTextSql("p")}, ${query}, ${HEADLINE_OPTIONS}) end as note_headline,
-      (select ts_headline('english', a.body, ${query}, ${HEADLINE_OPTIONS}) from note_addenda a
+      (select ts_headline('english', ${headlineInput(sql`a.body`)}, ${query}, ${HEADLINE_OPTIONS}) from note_addenda a
         where a.organization_id = ${org} and a.note_id = p.id and a.search @@ ${query}
         order by ts_rank_cd(a.search, ${query}) desc, a.id limit 1) as addendum_headline
     from (select 1) as one left join page p on true
