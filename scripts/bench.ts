@@ -4,17 +4,22 @@
 // Seeds a member, warms every scenario up, then runs BENCH_ROUNDS (3) rounds of each scenario
 // with autocannon and reports medians: req/s, p50/p99, SQL round trips per request (counted by
 // the gateway) and workerd CPU ms per request (from /proc), each also as a ratio to the bare
-// Worker. Then, with the stacks stopped, the startup CPU of the built bundle (`wrangler check
+// Worker. The clinical scenarios (scripts/bench/clinical.ts seeds them: 1,000 patients, 10,000
+// notes, a clinician working around the clock, a pool of callers) report, per response, the round
+// trips the Worker's Server-Timing names, and the share answered with none (KV hits). Then, with
+// the stacks stopped, the startup CPU of the built bundle (`wrangler check
 // startup`, median of 3) and its gzip size, and the budgets. Budgets are reported, never fatal.
 // BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (10) and
-// BENCH_LOGIN_CONNECTIONS (4: PBKDF2 makes login CPU-bound) tune the load.
+// BENCH_LOGIN_CONNECTIONS (4: PBKDF2 makes login CPU-bound) tune the load; BENCH_DASHBOARD_CALLERS
+// (2000) sizes the pool of callers whose first dashboard read misses the cache.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import autocannon from "autocannon";
-import type { Options } from "autocannon";
+import type { Options, RequestSpec } from "autocannon";
 import { PASSWORD, login, readsLimit, seedMember } from "./bench/api.ts";
+import { bookingBodies, PATIENT_QUERY, seedCallers, seedClinicalFixture, seedNotes } from "./bench/clinical.ts";
 import { cpuMsBetween, workerdTicks } from "./bench/proc.ts";
 import { startBareWorker, startStack } from "./bench/stack.ts";
 import { activeProfileMs, median } from "./bench/stats.ts";
@@ -34,6 +39,7 @@ const WARMUP_SECONDS = envInt("BENCH_WARMUP_SECONDS", 2);
 const ROUNDS = envInt("BENCH_ROUNDS", 3);
 const CONNECTIONS = envInt("BENCH_CONNECTIONS", 10);
 const LOGIN_CONNECTIONS = envInt("BENCH_LOGIN_CONNECTIONS", Math.min(4, CONNECTIONS));
+const DASHBOARD_CALLERS = envInt("BENCH_DASHBOARD_CALLERS", 2000);
 
 /** SPEC budgets: CPU per request as a multiple of the bare Worker's, startup CPU, bundle size. */
 const BUDGETS = { healthCpuRatio: 1.2, meCpuRatio: 2.5, startupCpuMs: 40, bundleGzipKiB: BUDGET_KIB };
@@ -45,6 +51,12 @@ interface Scenario {
   path: string;
   connections: number;
   request: Pick<Options, "method" | "headers" | "body">;
+  /** Per request: what changes from `request` (a fresh booking's body, another caller's token). */
+  next?: (request: RequestSpec) => RequestSpec;
+  /** The SPEC budget of SQL round trips per request (1; 0 for a KV hit), checked in the summary. */
+  sqlBudget?: number;
+  /** Budget of the share of responses served without SQL (a hot list's KV hit rate). */
+  hitBudget?: number;
 }
 
 interface Sample {
@@ -56,6 +68,10 @@ interface Sample {
   errors: number;
   sqlPerRequest: number;
   cpuMsPerRequest: number;
+  /** Round trips per 2xx response, as its Server-Timing names them (NaN without the header). */
+  headerSqlPerRequest: number;
+  /** Share of 2xx responses whose Server-Timing names 0 round trips: KV hits. */
+  zeroSqlShare: number;
   statuses: string;
   /** wrangler reloaded the Worker mid-run (someone edited src/): the figures are off. */
   disturbed: boolean;
@@ -79,8 +95,21 @@ async function measure(scenario: Scenario, seconds: number): Promise<Sample> {
   const { target } = scenario;
   await gatewayStats(target.gateway, true);
   const reloadsBefore = target.reloads?.() ?? 0;
+  const perResponse = { timed: 0, roundTrips: 0, zero: 0 };
+  const onResponse = (status: number, _body: string, _context: unknown, headers: Record<string, string | string[]>) => {
+    if (status < 200 || status >= 300) return;
+    const timing = Object.entries(headers).find(([name]) => name.toLowerCase() === "server-timing")?.[1];
+    const match = /desc="(\d+) round trips"/.exec(String(timing ?? ""));
+    if (!match) return;
+    const trips = Number(match[1]);
+    perResponse.timed++;
+    perResponse.roundTrips += trips;
+    if (trips === 0) perResponse.zero++;
+  };
+  const { next } = scenario;
+  const request = { ...scenario.request, onResponse, ...(next ? { setupRequest: (spec: RequestSpec) => next(spec) } : {}) };
   const cpuBefore = workerdTicks(target.pid);
-  const result = await autocannon({ url: `${target.base}${scenario.path}`, connections: scenario.connections, duration: seconds, timeout: 30, ...scenario.request });
+  const result = await autocannon({ url: `${target.base}${scenario.path}`, connections: scenario.connections, duration: seconds, timeout: 30, requests: [request] });
   const cpuAfter = workerdTicks(target.pid);
   const sql = await gatewayStats(target.gateway, false);
   if (cpuAfter.size === 0) console.warn(`bench: no workerd process found below pid ${target.pid}; CPU is 0`);
@@ -95,13 +124,15 @@ async function measure(scenario: Scenario, seconds: number): Promise<Sample> {
     errors: result.errors,
     sqlPerRequest: perRequest(sql),
     cpuMsPerRequest: perRequest(cpuMsBetween(cpuBefore, cpuAfter)),
+    headerSqlPerRequest: perResponse.timed > 0 ? perResponse.roundTrips / perResponse.timed : Number.NaN,
+    zeroSqlShare: perResponse.timed > 0 ? perResponse.zero / perResponse.timed : Number.NaN,
     statuses: Object.entries(result.statusCodeStats).map(([status, { count }]) => `${status}×${count}`).join(" "),
     disturbed: (target.reloads?.() ?? 0) !== reloadsBefore,
   };
 }
 
 function summarize(name: string, samples: Sample[]): Row {
-  const pick = (key: "rps" | "p50" | "p99" | "sqlPerRequest" | "cpuMsPerRequest") => median(samples.map((sample) => sample[key]));
+  const pick = (key: "rps" | "p50" | "p99" | "sqlPerRequest" | "cpuMsPerRequest" | "headerSqlPerRequest" | "zeroSqlShare") => median(samples.map((sample) => sample[key]));
   const sum = (key: "completed" | "non2xx" | "errors") => samples.reduce((total, sample) => total + sample[key], 0);
   return {
     name,
@@ -111,6 +142,8 @@ function summarize(name: string, samples: Sample[]): Row {
     p99: pick("p99"),
     sqlPerRequest: pick("sqlPerRequest"),
     cpuMsPerRequest: pick("cpuMsPerRequest"),
+    headerSqlPerRequest: pick("headerSqlPerRequest"),
+    zeroSqlShare: pick("zeroSqlShare"),
     completed: sum("completed"),
     non2xx: sum("non2xx"),
     errors: sum("errors"),
@@ -152,7 +185,7 @@ function measureStartup(runs = 3): Startup {
 }
 
 function printTable(rows: Row[], bare: Row): void {
-  const header = ["scenario", "req/s", "× bare", "p50 ms", "p99 ms", "requests", "non-2xx", "SQL/req", "CPU ms/req", "× bare"];
+  const header = ["scenario", "req/s", "× bare", "p50 ms", "p99 ms", "requests", "non-2xx", "SQL/req", "hdr SQL/req", "0-SQL share", "CPU ms/req", "× bare"];
   const lines = rows.map((r) => [
     `${r.name}${r.disturbed ? " *" : ""}`,
     fmt(r.rps),
@@ -162,6 +195,8 @@ function printTable(rows: Row[], bare: Row): void {
     String(r.completed),
     String(r.non2xx + r.errors),
     fmt(r.sqlPerRequest, 2),
+    fmt(r.headerSqlPerRequest, 2),
+    Number.isFinite(r.zeroSqlShare) ? `${fmt(r.zeroSqlShare * 100)}%` : "n/a",
     fmt(r.cpuMsPerRequest, 2),
     ratio(r.cpuMsPerRequest, bare.cpuMsPerRequest),
   ]);
@@ -170,6 +205,10 @@ function printTable(rows: Row[], bare: Row): void {
   console.log(`\n${render(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
   for (const line of lines) console.log(render(line));
   console.log(`(medians of ${ROUNDS} rounds of ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up; ${CONNECTIONS} connections, login ${LOGIN_CONNECTIONS}; requests and non-2xx are totals)`);
+  console.log(
+    "SQL/req is the gateway's count over the run (every request, errors included); hdr SQL/req and 0-SQL share are read\n" +
+      "off each 2xx response's Server-Timing (\"N round trips\"): the share answered with no SQL is the KV hit rate.",
+  );
   if (rows.some((r) => r.disturbed)) console.log("* wrangler reloaded the Worker mid-scenario (src/ edited meanwhile): rerun for clean figures");
   console.log(
     "CPU ms/req is the workerd processes' user+system time from /proc over the run, divided by the requests: it includes\n" +
@@ -178,9 +217,20 @@ function printTable(rows: Row[], bare: Row): void {
   );
 }
 
-function printBudgets(rows: Row[], bare: Row, startup: Startup | undefined, gzipKiB: number | undefined): void {
+function printBudgets(rows: Row[], bare: Row, scenarios: Scenario[], startup: Startup | undefined, gzipKiB: number | undefined): void {
   const cpuOf = (name: string) => rows.find((row) => row.name === name)?.cpuMsPerRequest ?? Number.NaN;
+  const rowOf = (name: string) => rows.find((row) => row.name === name);
+  const routeChecks: [string, number, number, string][] = scenarios.flatMap((scenario): [string, number, number, string][] => {
+    const row = rowOf(scenario.name);
+    if (!row) return [];
+    return [
+      ...(scenario.sqlBudget === undefined ? [] : [[`${scenario.name} SQL round trips per request`, row.sqlPerRequest, scenario.sqlBudget, ""] as [string, number, number, string]]),
+      // A share at least the budget: reported as the miss share at most 1 - budget.
+      ...(scenario.hitBudget === undefined ? [] : [[`${scenario.name} KV misses (hit rate ≥ ${scenario.hitBudget * 100}%)`, 1 - row.zeroSqlShare, 1 - scenario.hitBudget, ""] as [string, number, number, string]]),
+    ];
+  });
   const checks: [string, number, number, string][] = [
+    ...routeChecks,
     ["GET /health CPU per request vs bare", cpuOf("GET /health") / bare.cpuMsPerRequest, BUDGETS.healthCpuRatio, "×"],
     ["GET /api/v1/me CPU per request vs bare", cpuOf("GET /api/v1/me") / bare.cpuMsPerRequest, BUDGETS.meCpuRatio, "×"],
     ["startup CPU (wrangler check startup)", startup?.cpuMs ?? Number.NaN, BUDGETS.startupCpuMs, " ms"],
@@ -189,9 +239,46 @@ function printBudgets(rows: Row[], bare: Row, startup: Startup | undefined, gzip
   console.log("\nbudgets (reported, not enforced here; CI enforces the bundle size):");
   for (const [what, value, budget, unit] of checks) {
     const verdict = !Number.isFinite(value) ? "n/a " : value <= budget ? "pass" : "FAIL";
-    console.log(`  ${verdict}  ${what.padEnd(40)} ${fmt(value, 2).padStart(7)}${unit}  (≤ ${budget}${unit})`);
+    console.log(`  ${verdict}  ${what.padEnd(64)} ${fmt(value, 2).padStart(7)}${unit}  (≤ ${budget}${unit})`);
   }
   if (startup) console.log(`  startup runs: ${startup.runs.map((ms) => ms.toFixed(1)).join(", ")} ms (local workerd on this machine's CPU)`);
+}
+
+/**
+ * The clinical core's routes, as the bench owner (who sees the whole organization): patients'
+ * first page and a name search over 1,000, the clinicians hot list (KV), a fresh booking per
+ * request, a note search over 10,000 notes, and the dashboard, repeated by one caller (KV) and
+ * read by a new caller each time (the SQL path, one statement with its audit row).
+ */
+async function clinicalScenarios(stack: Stack, tend: Scenario["target"], auth: Record<string, string>): Promise<Scenario[]> {
+  console.log("bench: seeding the clinical data (1,000 patients, 10,000 notes, dashboard callers)…");
+  const fixture = await seedClinicalFixture(stack.env);
+  const notes = await seedNotes(stack.env, fixture);
+  console.log(`bench: ${notes.inserted} notes seeded by ${notes.by}; searching for ${notes.query}`);
+  const callers = await seedCallers(stack.env, DASHBOARD_CALLERS);
+  let caller = 0;
+  const nextBooking = bookingBodies(fixture);
+  const json = { ...auth, "Content-Type": "application/json" };
+  const get = (name: string, path: string, extra: Partial<Scenario> = {}): Scenario => ({ name, target: tend, path, connections: CONNECTIONS, request: { headers: auth }, sqlBudget: 1, ...extra });
+  return [
+    get("GET /api/v1/patients", "/api/v1/patients?limit=50"),
+    get("GET /api/v1/patients?q=", `/api/v1/patients?q=${encodeURIComponent(PATIENT_QUERY)}&limit=20`),
+    get("GET /api/v1/clinicians (KV)", "/api/v1/clinicians", { sqlBudget: 0.1, hitBudget: 0.9 }),
+    {
+      name: "POST /api/v1/appointments",
+      target: tend,
+      path: "/api/v1/appointments",
+      connections: CONNECTIONS,
+      request: { method: "POST", headers: json, body: nextBooking() },
+      next: (request) => ({ ...request, body: nextBooking() }),
+      sqlBudget: 1,
+    },
+    get("GET /api/v1/notes/search", `/api/v1/notes/search?q=${encodeURIComponent(notes.query)}&limit=20`),
+    get("GET /api/v1/dashboard (repeat, KV)", "/api/v1/dashboard", { sqlBudget: 0.1 }),
+    get("GET /api/v1/dashboard (new caller)", "/api/v1/dashboard", {
+      next: (request) => ({ ...request, headers: { ...request.headers, Authorization: `Bearer ${callers[caller++ % callers.length]}` } }),
+    }),
+  ];
 }
 
 async function main(): Promise<number> {
@@ -208,6 +295,7 @@ async function main(): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   const rows: Row[] = [];
+  const scenarios: Scenario[] = [];
   let measured = false;
   try {
     console.log(`bench: API ${stack.base} on ${stack.database}, gateway ${stack.gateway}, bare Worker ${bareWorker.base}, log ${stack.logPath}`);
@@ -215,7 +303,7 @@ async function main(): Promise<number> {
     const owner = await login(stack.base, email);
     const tend = { base: stack.base, pid: stack.pid, gateway: stack.gateway, reloads: stack.reloads };
     const auth = { Authorization: `Bearer ${owner.accessToken}` };
-    const scenarios: Scenario[] = [
+    scenarios.push(
       { name: "bare Worker", target: { base: bareWorker.base, pid: bareWorker.pid }, path: "/", connections: CONNECTIONS, request: {} },
       { name: "GET /health", target: tend, path: "/health", connections: CONNECTIONS, request: {} },
       { name: "GET /api/v1/me", target: tend, path: "/api/v1/me", connections: CONNECTIONS, request: { headers: auth } },
@@ -226,7 +314,10 @@ async function main(): Promise<number> {
         connections: LOGIN_CONNECTIONS,
         request: { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password: PASSWORD }) },
       },
-    ];
+      ...(await clinicalScenarios(stack, tend, auth)),
+    );
+    const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
+    if (only) scenarios.splice(0, scenarios.length, ...scenarios.filter((s, i) => i === 0 || only.some((part) => s.name.includes(part))));
     warnIfLimited("GET /api/v1/me", await readsLimit(stack.base, owner), 1000 * (SECONDS * ROUNDS + WARMUP_SECONDS));
     warnIfLimited("POST /api/v1/auth/login", owner.authLimit, 100 * (SECONDS * ROUNDS + WARMUP_SECONDS));
 
@@ -266,7 +357,7 @@ async function main(): Promise<number> {
   const bare = rows[0];
   if (!bare) throw new Error("no bare Worker figures");
   printTable(rows, bare);
-  printBudgets(rows, bare, startup, gzipKiB);
+  printBudgets(rows, bare, scenarios, startup, gzipKiB);
   const failed = rows.filter((row) => row.completed === 0 || row.non2xx + row.errors > row.completed / 2);
   for (const row of failed) console.error(`bench: ${row.name} got mostly errors`);
   return failed.length > 0 ? 1 : 0;

@@ -16,6 +16,8 @@ declare module "autocannon" {
   export interface Request extends RequestSpec {
     /** Called before every request; the returned spec is what is sent. */
     setupRequest?: (request: RequestSpec, context: Record<string, unknown>) => RequestSpec;
+    /** Called with every response (headers by their names as sent); autocannon then keeps the body. */
+    onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>) => void;
   }
   export interface Options extends RequestSpec {
     url: string;
