@@ -41,7 +41,7 @@ export const SlotTakenConcurrently = () =>
   Conflict("The clinician or the patient was booked at that time by a concurrent request.", { extensions: { conflicts: [] } });
 
 export const StatusForbids = (status: AppointmentStatus, attempt: string) =>
-  Conflict(`The appointment is ${status.replace("_", "-")}: it cannot be ${attempt}.`, { extensions: { status } });
+  Conflict(`The appointment is ${status.replace("_", "-")}: it cannot be ${attempt}.`, { extensions: { currentStatus: status } });
 
 export const NoSuchAppointment = () => NotFound("No such appointment.");
 export const NoSuchPatient = () => NotFound("No such patient.");

@@ -33,7 +33,7 @@ const slotTaken = problemResponseSpec(409, {
 const statusConflict = problemResponseSpec(409, {
   description: "The appointment's status does not allow this change (the current one is named), or the new time is taken",
   schema: ConflictSchema,
-  example: { detail: "The appointment is completed: it cannot be cancelled.", instance: "/api/v1/appointments/0193a5c2-7d1e-7b3a-9f00-2c4d6e8f0a1b/cancel", status: "completed" },
+  example: { detail: "The appointment is completed: it cannot be cancelled.", instance: "/api/v1/appointments/0193a5c2-7d1e-7b3a-9f00-2c4d6e8f0a1b/cancel", currentStatus: "completed" },
 });
 
 export const list = defineRoute({

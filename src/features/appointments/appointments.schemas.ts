@@ -154,10 +154,10 @@ const ConflictEntry = z.object({
   appointmentId: uuid().optional().openapi({ description: "The appointment in the way, when the caller may see it" }),
 });
 
-/** A 409: the slot is taken (`conflicts`), or the appointment's status forbids the change (`status`). */
+/** A 409: the slot is taken (`conflicts`), or the appointment's status forbids the change (`currentStatus`). */
 export const ConflictSchema = ProblemSchema.and(
   z.object({
     conflicts: z.array(ConflictEntry).max(520).optional().openapi({ description: "Every clashing occurrence" }),
-    status: AppointmentStatusSchema.optional().openapi({ description: "The appointment's current status" }),
+    currentStatus: AppointmentStatusSchema.optional().openapi({ description: "The appointment's current status, which forbids the change" }),
   }),
 ).openapi("AppointmentConflict");

@@ -24,6 +24,9 @@ export const patientTimezoneOf = (organizationId: string, alias: string): SQL =>
 export const visibleAs = (auth: AuthContext, alias: string): SQL =>
   appointmentVisible(auth, { patientId: sql.raw(`${alias}.patient_id`), clinicianId: sql.raw(`${alias}.clinician_id`) });
 
+/** The slot's range; an inverted one (a PATCH's refused proposal) is empty rather than an error. */
+const slotRange = sql.raw(`(case when s.ends_at > s.starts_at then tstzrange(s.starts_at, s.ends_at, '[)') else 'empty'::tstzrange end)`);
+
 export interface SlotParties {
   organizationId: string;
   clinicianId: SQL;
@@ -44,7 +47,7 @@ export function clashesOf(slots: string, auth: AuthContext, parties: SlotParties
     from ${sql.raw(slots)} s
     join appointments a on a.organization_id = ${parties.organizationId} and a.status in ${LIVE_STATUSES}
       and (a.clinician_id = ${parties.clinicianId} or a.patient_id = ${parties.patientId})
-      and tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(s.starts_at, s.ends_at, '[)')
+      and tstzrange(a.starts_at, a.ends_at, '[)') && ${slotRange}
       ${exclude}`;
 }
 
@@ -71,7 +74,7 @@ export function outsideHoursOf(slots: string, organizationId: string, clinicianI
           select (d.day + (iv->>'start')::interval) at time zone wh.timezone as lo, (d.day + (iv->>'end')::interval) at time zone wh.timezone as hi
         ) r
         where r.lo < r.hi
-      ) @> tstzrange(s.starts_at, s.ends_at, '[)'), false)`;
+      ) @> ${slotRange}, false)`;
 }
 
 /** The clashes CTE as the statement's jsonb answer: `[{ startsAt, with, appointmentId? }]`. */
