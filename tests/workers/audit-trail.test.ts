@@ -115,12 +115,13 @@ describe(`audit trail: query and export (${inject("databaseBackend")})`, () => {
     expect(denied.filter((row) => row.targetId === "listAuditEvents").length).toBeGreaterThanOrEqual(4);
   });
 
+  const issue = async (scopes: string[]) => {
+    const response = await api("/api/v1/api-keys", jsonBody({ name: "siem", scopes }, tenant.members.admin.headers));
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { key: string }).key;
+  };
+
   it("answers an API key with the audit:read scope, and refuses one without it", async () => {
-    const issue = async (scopes: string[]) => {
-      const response = await api("/api/v1/api-keys", jsonBody({ name: "siem", scopes }, tenant.members.admin.headers));
-      expect(response.status).toBe(201);
-      return ((await response.json()) as { key: string }).key;
-    };
     const reader = await issue(["audit:read"]);
     const ok = await api(`/api/v1/audit-events?${seededOnly("action=note.")}`, { headers: { "X-API-Key": reader } });
     expect(ok.status).toBe(200);

@@ -25,13 +25,16 @@ const AuditEventListSchema = z
   .object({ data: z.array(AuditEventSchema).max(100), nextCursor: text(512).nullable() })
   .openapi("AuditEventList");
 
+/** A count: a non-negative integer. */
+const count = () => z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).openapi({ type: "integer", format: "int64", minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
 const VerifyReportSchema = z
   .object({
     verified: z.boolean(),
-    seals: z.number().int().min(0),
-    rows: z.number().int().min(0).openapi({ description: "Rows under the seals that hold, up to the first broken one" }),
-    unsealedRows: z.number().int().min(0).openapi({ description: "Rows after the last seal (sealed within a minute or so)" }),
-    firstBrokenSeal: z.object({ seq: z.number().int().min(1), reason: text(200) }).nullable(),
+    seals: count(),
+    rows: count().openapi({ description: "Rows under the seals that hold, up to the first broken one" }),
+    unsealedRows: count().openapi({ description: "Rows after the last seal (sealed within a minute or so)" }),
+    firstBrokenSeal: z.object({ seq: count(), reason: text(200) }).nullable(),
   })
   .openapi("AuditVerifyReport");
 
@@ -81,7 +84,7 @@ export const exportEvents = defineRoute({
   phi: true,
   request: { query: FilterQuery },
   responses: {
-    200: { description: "One AuditEvent per line", content: { "application/x-ndjson": { schema: z.string().openapi({ format: "ndjson" }) } } },
+    200: { description: "One AuditEvent (this schema) per line, newline-terminated", content: { "application/x-ndjson": { schema: AuditEventSchema } } },
   },
 });
 
