@@ -148,9 +148,12 @@ describe(`audit seals (${inject("databaseBackend")})`, () => {
     expect(report.rows).toBe(3);
   });
 
-  it("verify is audited (audit.verified) and refused to roles without audit:read", async () => {
+  it("verify costs one round trip, is audited (audit.verified), and is refused to roles without audit:read", async () => {
     const tenant = await createTenant("Seal Verify Practice");
-    await verify(tenant);
+    const response = await api("/api/v1/audit-events/verify", { headers: tenant.members.admin.headers });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Server-Timing")).toMatch(/desc="1 round trips"/);
+    expect(await response.json()).toEqual({ verified: true, seals: 0, rows: 0, unsealedRows: 0, firstBrokenSeal: null });
     const rows = await testDb()
       .select()
       .from(auditEvents)
