@@ -19,7 +19,7 @@ const HHMM = z
 
 export const IntervalSchema = z
   .object({
-    weekday: z.number().int().min(1).max(7).openapi({ description: "ISO weekday: Monday = 1 … Sunday = 7", example: 1 }),
+    weekday: z.number().int().min(1).max(7).openapi({ format: "int32", description: "ISO weekday: Monday = 1 … Sunday = 7", example: 1 }),
     start: HHMM,
     end: HHMM.openapi({ example: "17:00" }),
   })
@@ -67,7 +67,7 @@ export const ClinicianSchema = z
     name: text(200),
     email: z.email().max(254).optional().openapi({ description: "Only for callers who may read members" }),
     timezone: text(64),
-    patientCount: z.number().int().min(0).openapi({ description: "Patients (not discharged) on whose care team they are" }),
+    patientCount: z.number().int().min(0).max(1_000_000_000).openapi({ format: "int32", description: "Patients (not discharged) on whose care team they are" }),
   })
   .openapi("Clinician");
 
@@ -110,8 +110,8 @@ const AvailabilitySchema = z
     timezone: text(64),
     from: timestamp(),
     to: timestamp(),
-    duration: z.number().int(),
-    step: z.number().int(),
+    duration: z.number().int().min(15).max(480).openapi({ format: "int32" }),
+    step: z.number().int().min(5).max(480).openapi({ format: "int32" }),
     workingHoursSet: z.boolean().openapi({ description: "false: no working hours, so the whole range counts as working time" }),
     truncated: z.boolean().openapi({ description: "true: more slots exist than the response holds; ask again from the last one" }),
     slots: z.array(SlotSchema).max(3000),

@@ -33,7 +33,7 @@ function viewFor(auth: AuthContext, clinicians: CachedClinician[]): ClinicianVie
  * the database, stored for the next reader after the response (`defer`).
  */
 export async function listClinicians(
-  deps: Pick<Deps, "db" | "cache" | "clock" | "defer">,
+  deps: Pick<Deps, "db" | "cache" | "clock" | "defer" | "logger">,
   auth: AuthContext,
 ): Promise<{ data: ClinicianView[]; cache: "hit" | "miss" }> {
   const org = auth.organizationId;
@@ -41,7 +41,12 @@ export async function listClinicians(
   if (cached.hit) return { data: viewFor(auth, cached.clinicians), cache: "hit" };
   const rows = rowsOf(ClinicianRow, await listClinicianRows(scoped(deps.db, org)));
   const clinicians = rows.map((row) => ({ id: row.id, name: row.name, email: row.email, timezone: row.timezone, patientCount: row.patient_count }));
-  deps.defer(storeCachedClinicians(deps, org, cached.version, clinicians));
+  // a failed store (KV allows about one write a second per key) only costs the next reader a miss
+  deps.defer(
+    storeCachedClinicians(deps, org, cached.version, clinicians).catch((error: unknown) =>
+      deps.logger.log("warn", "clinician list store failed", { organizationId: org, error: error instanceof Error ? error.name : "unknown" }),
+    ),
+  );
   return { data: viewFor(auth, clinicians), cache: "miss" };
 }
 
