@@ -292,10 +292,10 @@ async function noteStatements(sql: Sql) {
 
 /**
  * Inserts the demo organization and, given the password peppers (`id:secret,…` as in the
- * configuration), its members with verified emails and the demo practice. Answers whether the
- * organization was new.
+ * configuration), its members with verified emails and the demo practice, and prints their logins
+ * (through `options.log`, console.log by default). Answers whether the organization was new.
  */
-export async function seed(databaseUrl: string, httpEndpoint?: string, passwordPeppers?: string): Promise<boolean> {
+export async function seed(databaseUrl: string, httpEndpoint?: string, passwordPeppers?: string, options: { log?: (line: string) => void } = {}): Promise<boolean> {
   if (httpEndpoint) neonConfig.fetchEndpoint = () => httpEndpoint;
   const sql = neon(databaseUrl);
   const practice = passwordPeppers ? [...(await userStatements(sql, passwordPeppers)), ...patientStatements(sql), appointmentStatement(sql), ...(await noteStatements(sql))] : [];
@@ -308,7 +308,7 @@ export async function seed(databaseUrl: string, httpEndpoint?: string, passwordP
       on conflict do nothing returning id`,
     ...practice,
   ]);
-  if (passwordPeppers) printLogins();
+  if (passwordPeppers) printLogins(options.log);
   return (inserted?.length ?? 0) > 0;
 }
 
