@@ -82,6 +82,6 @@ describe("keyset pagination under concurrent inserts", () => {
     const seen = await walk(tenant, "sort=created_at&order=asc", async () => undefined);
     expect(seen).toEqual([...ids].sort());
     const backwards = await walk(tenant, "sort=name&order=desc", async () => undefined);
-    expect(backwards).toEqual([...ids].sort().reverse());
+    expect(backwards).toEqual([...ids].sort().toReversed());
   });
 });

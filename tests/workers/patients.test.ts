@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { auditEvents, domainEvents, organizations, patients } from "#src/db/schema/index.ts";
+import { auditEvents, careTeamMembers, domainEvents, organizations, patients } from "#src/db/schema/index.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { addMember, insertCaredPatient, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Member, patch, type Tenant } from "./fixtures.ts";
@@ -175,9 +175,9 @@ describe("POST /patients", () => {
 
 describe("GET, PATCH and DELETE /patients/{id}", () => {
   let tenant: Tenant;
-  let other: Tenant;
+  let elsewhere: Tenant;
   beforeAll(async () => {
-    [tenant, other] = await Promise.all([createTenant("Patients Detail Practice"), createTenant("Other Practice")]);
+    [tenant, elsewhere] = await Promise.all([createTenant("Patients Detail Practice"), createTenant("Other Practice")]);
   });
 
   it("reads a patient with its ETag and audits the read with the request id", async () => {
@@ -194,7 +194,7 @@ describe("GET, PATCH and DELETE /patients/{id}", () => {
   });
 
   it("answers 404 for a missing id, another tenant's and one outside the caller's reach, auditing each", async () => {
-    const foreign = await insertPatient(other, { name: "Foreign" });
+    const foreign = await insertPatient(elsewhere, { name: "Foreign" });
     const unreached = await insertPatient(tenant, { name: "Unreached" });
     const cases: [string, Member, string][] = [
       [uuidv7(), tenant.members.owner, "not_found"],
@@ -277,6 +277,12 @@ describe("GET, PATCH and DELETE /patients/{id}", () => {
   });
 });
 
+async function keyFor(tenant: Tenant, scopes: string[]): Promise<string> {
+  const response = await api("/api/v1/api-keys", jsonBody({ name: "ehr", scopes }, tenant.members.admin.headers));
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { key: string }).key;
+}
+
 interface Page {
   data: PatientBody[];
   nextCursor: string | null;
@@ -287,6 +293,8 @@ async function listed(member: Member, query: string, headers: Record<string, str
   expect(response.status, await response.clone().text()).toBe(200);
   return (await response.json()) as Page;
 }
+
+const names = (page: Page) => page.data.map((patient) => patient.name);
 
 describe("GET /patients", () => {
   let tenant: Tenant;
@@ -300,8 +308,6 @@ describe("GET /patients", () => {
     ids.jane = await insertPatient(tenant, { name: "Jane Doe", phone: "+442079460958" });
     ids.zoe = await insertPatient(tenant, { name: "Zoë Ångström", status: "discharged" });
   });
-
-  const names = (page: Page) => page.data.map((patient) => patient.name);
 
   it("ranks a name search by similarity, best first", async () => {
     const page = await listed(tenant.members.owner, "q=John");
@@ -387,14 +393,112 @@ describe("GET /patients", () => {
   });
 
   it("is refused to an API key without patients:read, allowed with it", async () => {
-    const key = async (scopes: string[]) => {
-      const response = await api("/api/v1/api-keys", jsonBody({ name: "ehr", scopes }, tenant.members.admin.headers));
-      return ((await response.json()) as { key: string }).key;
-    };
-    const without = await api("/api/v1/patients", { headers: { "X-API-Key": await key(["organization:read"]) } });
+    const without = await api("/api/v1/patients", { headers: { "X-API-Key": await keyFor(tenant, ["organization:read"]) } });
     expect(without.status).toBe(403);
-    const withScope = await api("/api/v1/patients", { headers: { "X-API-Key": await key(["patients:read"]) } });
+    const withScope = await api("/api/v1/patients", { headers: { "X-API-Key": await keyFor(tenant, ["patients:read"]) } });
     expect(withScope.status).toBe(200);
     expect(((await withScope.json()) as Page).data).toHaveLength(5);
+  });
+});
+
+/**
+ * Every patient and care-team route, called by every role and relationship, and with a foreign
+ * tenant's ids: one expected status each (SPEC "Who sees what"; src/lib/access.ts).
+ */
+describe("the role and relationship matrix", () => {
+  type Actor = "owner" | "admin" | "clinicianOnTeam" | "clinicianOffTeam" | "staff" | "caregiverOnTeam" | "caregiverOffTeam" | "patientOwn" | "patientOther" | "keyWithScope" | "keyWithoutScope" | "foreignOwner";
+  let tenant: Tenant;
+  let foreign: Tenant;
+  let patientId: string;
+  const headers = {} as Record<Actor, Record<string, string>>;
+
+  beforeAll(async () => {
+    [tenant, foreign] = await Promise.all([createTenant("Matrix Practice"), createTenant("Matrix Elsewhere")]);
+    patientId = await insertCaredPatient(tenant, "Matrix Patient");
+    const [clinician2, caregiver2, patient2] = await Promise.all([addMember(tenant, "clinician"), addMember(tenant, "caregiver"), addMember(tenant, "patient")]);
+    await insertPatient(tenant, { name: "Other Patient", userId: patient2.id, careTeam: [{ userId: clinician2.id }, { userId: caregiver2.id, primary: false }] });
+    const key = async (scopes: string[]) => ({ "X-API-Key": await keyFor(tenant, scopes) });
+    Object.assign(headers, {
+      owner: tenant.members.owner.headers,
+      admin: tenant.members.admin.headers,
+      clinicianOnTeam: tenant.members.clinician.headers,
+      clinicianOffTeam: clinician2.headers,
+      staff: tenant.members.staff.headers,
+      caregiverOnTeam: tenant.members.caregiver.headers,
+      caregiverOffTeam: caregiver2.headers,
+      patientOwn: tenant.members.patient.headers,
+      patientOther: patient2.headers,
+      keyWithScope: await key(["patients:read", "patients:write", "care-team:write"]),
+      keyWithoutScope: await key(["organization:read", "appointments:read"]),
+      foreignOwner: foreign.members.owner.headers,
+    });
+  });
+
+  const currentVersion = async () => (await testDb().select({ version: patients.version }).from(patients).where(eq(patients.id, patientId)))[0]?.version ?? 1;
+
+  /** Each route's call, and the status each actor gets. */
+  const ROUTES: { name: string; call: (h: Record<string, string>) => Promise<Response>; expected: Record<Actor, number> }[] = [
+    {
+      name: "GET /patients/{id}",
+      call: (h) => api(`/api/v1/patients/${patientId}`, { headers: h }),
+      expected: { owner: 200, admin: 200, clinicianOnTeam: 200, clinicianOffTeam: 404, staff: 200, caregiverOnTeam: 200, caregiverOffTeam: 404, patientOwn: 200, patientOther: 404, keyWithScope: 200, keyWithoutScope: 403, foreignOwner: 404 },
+    },
+    {
+      name: "GET /patients/{id}/care-team",
+      call: (h) => api(`/api/v1/patients/${patientId}/care-team`, { headers: h }),
+      expected: { owner: 200, admin: 200, clinicianOnTeam: 200, clinicianOffTeam: 404, staff: 200, caregiverOnTeam: 200, caregiverOffTeam: 404, patientOwn: 200, patientOther: 404, keyWithScope: 200, keyWithoutScope: 403, foreignOwner: 404 },
+    },
+    {
+      name: "PATCH /patients/{id}",
+      call: async (h) => api(`/api/v1/patients/${patientId}`, patch({ preferredName: "M" }, { ...h, "If-Match": `"${await currentVersion()}"` })),
+      expected: { owner: 200, admin: 200, clinicianOnTeam: 200, clinicianOffTeam: 404, staff: 200, caregiverOnTeam: 403, caregiverOffTeam: 403, patientOwn: 403, patientOther: 403, keyWithScope: 200, keyWithoutScope: 403, foreignOwner: 404 },
+    },
+    {
+      name: "DELETE /patients/{id}",
+      call: (h) => api(`/api/v1/patients/${patientId}`, { method: "DELETE", headers: h }),
+      expected: { owner: 204, admin: 204, clinicianOnTeam: 204, clinicianOffTeam: 404, staff: 204, caregiverOnTeam: 403, caregiverOffTeam: 403, patientOwn: 403, patientOther: 403, keyWithScope: 204, keyWithoutScope: 403, foreignOwner: 404 },
+    },
+    {
+      name: "POST /patients/{id}/care-team",
+      call: async (h) => {
+        const candidate = await addMember(tenant, "caregiver");
+        return api(`/api/v1/patients/${patientId}/care-team`, jsonBody({ userId: candidate.id, relationship: "friend" }, h));
+      },
+      expected: { owner: 201, admin: 201, clinicianOnTeam: 201, clinicianOffTeam: 404, staff: 403, caregiverOnTeam: 403, caregiverOffTeam: 403, patientOwn: 403, patientOther: 403, keyWithScope: 201, keyWithoutScope: 403, foreignOwner: 404 },
+    },
+    {
+      name: "DELETE /patients/{id}/care-team/{userId}",
+      call: async (h) => {
+        const member = await addMember(tenant, "caregiver");
+        await testDb().insert(careTeamMembers).values({ organizationId: tenant.organizationId, patientId, userId: member.id, relationship: "temp" });
+        return api(`/api/v1/patients/${patientId}/care-team/${member.id}`, { method: "DELETE", headers: h });
+      },
+      expected: { owner: 204, admin: 204, clinicianOnTeam: 204, clinicianOffTeam: 404, staff: 403, caregiverOnTeam: 403, caregiverOffTeam: 403, patientOwn: 403, patientOther: 403, keyWithScope: 204, keyWithoutScope: 403, foreignOwner: 404 },
+    },
+    {
+      name: "POST /patients",
+      call: (h) => api("/api/v1/patients", jsonBody({ name: "Matrix New" }, h)),
+      expected: { owner: 201, admin: 201, clinicianOnTeam: 201, clinicianOffTeam: 201, staff: 201, caregiverOnTeam: 403, caregiverOffTeam: 403, patientOwn: 403, patientOther: 403, keyWithScope: 201, keyWithoutScope: 403, foreignOwner: 201 },
+    },
+  ];
+
+  for (const route of ROUTES) {
+    it(`${route.name} answers each role and relationship as the rules say`, async () => {
+      const got = {} as Record<Actor, number>;
+      for (const actor of Object.keys(route.expected) as Actor[]) got[actor] = (await route.call(headers[actor])).status;
+      expect(got).toEqual(route.expected);
+    });
+  }
+
+  it("GET /patients lists exactly the patients each caller reaches", async () => {
+    const seesMatrixPatient = {} as Record<Actor, number | boolean>;
+    for (const actor of Object.keys(headers) as Actor[]) {
+      const response = await api("/api/v1/patients?limit=100", { headers: headers[actor] });
+      seesMatrixPatient[actor] = response.status === 200 ? ((await response.json()) as Page).data.some((patient) => patient.id === patientId) : response.status;
+    }
+    expect(seesMatrixPatient).toEqual({
+      owner: true, admin: true, clinicianOnTeam: true, clinicianOffTeam: false, staff: true, caregiverOnTeam: true, caregiverOffTeam: false,
+      patientOwn: true, patientOther: false, keyWithScope: true, keyWithoutScope: 403, foreignOwner: false,
+    });
   });
 });
