@@ -6,7 +6,8 @@ import { defineRoute } from "#src/lib/route.ts";
 import { text, timestamp, uuid } from "#src/lib/text.ts";
 
 const localDate = () => z.string().regex(/^\d{4}-\d{2}-\d{2}$/).max(10).openapi({ format: "date", example: "2026-12-03" });
-const count = () => z.number().int().min(0).openapi({ type: "integer", format: "int32" });
+const INT32_MAX = 2_147_483_647;
+const count = () => z.number().int().min(0).max(INT32_MAX).openapi({ type: "integer", format: "int32", minimum: 0, maximum: INT32_MAX });
 
 const DashboardAppointmentSchema = z
   .object({
