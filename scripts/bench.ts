@@ -254,7 +254,7 @@ async function clinicalScenarios(stack: Stack, tend: Scenario["target"], auth: R
   console.log("bench: seeding the clinical data (1,000 patients, 10,000 notes, dashboard callers)…");
   const fixture = await seedClinicalFixture(stack.env);
   const notes = await seedNotes(stack.env, fixture);
-  console.log(`bench: ${notes.inserted} notes seeded by ${notes.by}; searching for ${notes.query}`);
+  console.log(`bench: ${notes.inserted} notes seeded; searching for ${notes.query}`);
   const callers = await seedCallers(stack.env, DASHBOARD_CALLERS);
   let caller = 0;
   const nextBooking = bookingBodies(fixture);
