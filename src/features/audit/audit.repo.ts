@@ -38,7 +38,7 @@ export type AuditEventRow = z.infer<typeof AuditEventRow>;
 
 const COLUMNS = sql.raw(`id, actor_user_id, actor_api_key_id, action, target_type, target_id,
   to_jsonb(patient_ids) as patient_ids, ip, user_agent, request_id, metadata,
-  to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at`);
+  to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`);
 
 /**
  * The smallest UUIDv7 of a millisecond: ids are time-ordered, so a time bound is also an id bound,
