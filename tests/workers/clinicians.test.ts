@@ -7,7 +7,7 @@ import { kvCache } from "#src/platform/cloudflare/adapters.ts";
 import { systemClock } from "#src/platform/ports.ts";
 import { addMember, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, patch, type Member, type Tenant } from "./fixtures.ts";
-import { api, problemOf, testDb } from "./helpers.ts";
+import { api, apiWithEnv, problemOf, testDb } from "./helpers.ts";
 
 interface ClinicianItem {
   id: string;
@@ -71,6 +71,14 @@ describe("GET /clinicians", () => {
     const hit = await hitAs(tenant.members.staff);
     expect(hit.trips).toBe(0);
     expect(hit.data).toEqual(miss.data);
+  });
+
+  it("answers a hit with the database unreachable: the hit never touches it", async () => {
+    await hitAs(tenant.members.staff);
+    const dead = { DATABASE_HTTP_ENDPOINT: "http://127.0.0.1:9/sql" };
+    const hit = await apiWithEnv(dead, "/api/v1/clinicians", { headers: tenant.members.staff.headers });
+    expect(hit.status).toBe(200);
+    expect(hit.headers.get("X-Cache")).toBe("hit");
   });
 
   it("shows emails only to callers who may read members", async () => {
