@@ -41,6 +41,8 @@ export const AddendumSchema = z
   .object({ id: uuid(), noteId: uuid(), authorId: uuid(), body: longText(), contentHash: text(64), signedAt: timestamp(), createdAt: timestamp() })
   .openapi("NoteAddendum");
 
+const count = (maximum: number) => z.number().int().min(0).max(maximum).openapi({ type: "integer", format: "int32", minimum: 0, maximum });
+
 const noteFields = {
   id: uuid(),
   patientId: uuid(),
@@ -52,13 +54,13 @@ const noteFields = {
   signedAt: timestamp().nullable(),
   signedBy: uuid().nullable(),
   contentHash: text(64).nullable().openapi({ description: "SHA-256 (hex) of the canonical content, set when signed" }),
-  version: z.number().int(),
+  version: count(2_147_483_647).openapi({ description: "Bumped by every change; the ETag" }),
   createdAt: timestamp(),
   updatedAt: timestamp(),
 };
 
 export const NoteSchema = z.object({ ...noteFields, addenda: z.array(AddendumSchema).max(1000) }).openapi("Note");
-export const NoteSummarySchema = z.object({ ...noteFields, addendaCount: z.number().int() }).openapi("NoteSummary");
+export const NoteSummarySchema = z.object({ ...noteFields, addendaCount: count(1_000_000) }).openapi("NoteSummary");
 
 const NoteListSchema = z.object({ data: z.array(NoteSummarySchema).max(100), nextCursor: text(512).nullable() }).openapi("NoteList");
 
@@ -90,7 +92,7 @@ const SearchQuery = z.object({
   cursor: CursorQuery.optional(),
 });
 
-const ETAG_HEADER = { ETag: { schema: { type: "string" as const }, description: "The note's version, for If-Match" } };
+const ETAG_HEADER = { ETag: { schema: { type: "string" as const, maxLength: 12 }, description: "The note's version, for If-Match" } };
 const noteResponse = (description: string) => ({ ...jsonResponse(description, NoteSchema), headers: ETAG_HEADER });
 const tags: ["Notes"] = ["Notes"];
 
