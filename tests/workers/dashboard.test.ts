@@ -175,6 +175,8 @@ describe("GET /dashboard", () => {
       again = await dashboardOf(member.headers);
     }
     expect(roundTrips(again.response)).toBe(0);
+    expect(first.response.headers.get("X-Cache")).toBe("miss");
+    expect(again.response.headers.get("X-Cache")).toBe("hit");
     expect(again.body).toEqual(first.body);
     const hitRows = await testDb().select().from(auditEvents).where(eq(auditEvents.requestId, again.response.headers.get("X-Request-ID") ?? ""));
     expect(hitRows).toHaveLength(0);
@@ -200,14 +202,14 @@ describe("dashboard cache age", () => {
     const deps = { db: counted, cache, clock: { now: () => now }, origin: { ip: null, userAgent: null, requestId: "cache-age" }, defer: (work: Promise<unknown>) => void pending.push(work) };
     const auth = authOf(tenant.members.owner, tenant.organizationId);
 
-    expect((await readDashboard(deps, auth)).activePatients).toBe(1);
+    expect((await readDashboard(deps, auth)).dashboard.activePatients).toBe(1);
     await Promise.all(pending);
     await insertPatient(tenant, { name: "Jürgen Weiß" });
     now = new Date(now.getTime() + 29_000);
-    expect((await readDashboard(deps, auth)).activePatients).toBe(1);
+    expect(await readDashboard(deps, auth)).toMatchObject({ cache: "hit", dashboard: { activePatients: 1 } });
     expect(timing.dbCalls).toBe(1);
     now = new Date(now.getTime() + 2_000);
-    expect((await readDashboard(deps, auth)).activePatients).toBe(2);
+    expect(await readDashboard(deps, auth)).toMatchObject({ cache: "miss", dashboard: { activePatients: 2 } });
     expect(timing.dbCalls).toBe(2);
   });
 });

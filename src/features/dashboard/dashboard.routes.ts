@@ -44,6 +44,13 @@ export const DashboardSchema = z
   })
   .openapi("Dashboard");
 
+const CacheHeader = {
+  "X-Cache": {
+    description: "hit: the caller's own dashboard from KV (at most 30 s old, no database round trip); miss: read from the database and audited",
+    schema: { type: "string" as const, enum: ["hit", "miss"] },
+  },
+};
+
 export const getDashboard = defineRoute({
   method: "get",
   path: "/dashboard",
@@ -56,5 +63,5 @@ export const getDashboard = defineRoute({
     "Cached per caller for at most 30 s; each read from the database is audited as dashboard.read naming the listed patients.",
   permission: "dashboard:read",
   phi: true,
-  responses: { 200: jsonResponse("The caller's dashboard", DashboardSchema) },
+  responses: { 200: { ...jsonResponse("The caller's dashboard", DashboardSchema), headers: CacheHeader } },
 });

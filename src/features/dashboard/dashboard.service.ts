@@ -50,17 +50,17 @@ export function dashboardCacheKey(auth: Pick<AuthContext, "organizationId" | "us
  * that read, its patients and its request id). The age is checked here because KV's own TTL
  * cannot go below 60 s.
  */
-export async function readDashboard(deps: DashboardDeps, auth: AuthContext): Promise<Dashboard> {
+export async function readDashboard(deps: DashboardDeps, auth: AuthContext): Promise<{ dashboard: Dashboard; cache: "hit" | "miss" }> {
   const key = dashboardCacheKey(auth);
   const now = deps.clock.now();
   const cached = await deps.cache.get<CachedDashboard>(key);
   const age = cached ? now.getTime() - cached.at : Number.POSITIVE_INFINITY;
-  if (cached && age >= 0 && age < DASHBOARD_CACHE_SECONDS * 1000) return cached.body;
+  if (cached && age >= 0 && age < DASHBOARD_CACHE_SECONDS * 1000) return { dashboard: cached.body, cache: "hit" };
 
-  const body = await buildDashboard(deps, auth, now);
-  const entry: CachedDashboard = { at: now.getTime(), body };
+  const dashboard = await buildDashboard(deps, auth, now);
+  const entry: CachedDashboard = { at: now.getTime(), body: dashboard };
   deps.defer(deps.cache.put(key, entry, DASHBOARD_CACHE_SECONDS));
-  return body;
+  return { dashboard, cache: "miss" };
 }
 
 /** The dashboard at `now`, straight from the database (one round trip, audited). */
