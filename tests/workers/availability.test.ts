@@ -147,10 +147,14 @@ describe("working hours", () => {
     expect(read).toEqual(saved);
   });
 
-  it("lets an owner or admin set any clinician's hours, but not one clinician another's", async () => {
+  it("lets an owner, an admin or an API key set any clinician's hours, but not one clinician another's", async () => {
     const body = { timezone: "America/New_York", intervals: [{ weekday: 3, start: "10:00", end: "14:00" }] };
     expect((await putHours(other.id, body, tenant.members.admin.headers)).status).toBe(200);
     expect((await putHours(other.id, body, tenant.members.owner.headers)).status).toBe(200);
+    const created = await api("/api/v1/api-keys", jsonBody({ name: "rota sync", scopes: ["working-hours:write"] }, tenant.members.admin.headers));
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: string };
+    expect((await putHours(other.id, body, { "X-API-Key": key })).status).toBe(200);
     const refused = await putHours(other.id, body, tenant.members.clinician.headers);
     expect(refused.status).toBe(403);
     expect((await putHours(other.id, body, tenant.members.staff.headers)).status).toBe(403);
