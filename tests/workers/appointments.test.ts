@@ -57,9 +57,15 @@ async function auditFor(requestId: string | null) {
     .where(eq(auditEvents.requestId, requestId ?? ""));
 }
 
+/** A slot on its own day, so no two tests collide: `day` counts from 2027-03-01. */
+const slot = (day: number, hour = 9, minutes = 50) => {
+  const start = new Date(Date.UTC(2027, 2, 1 + day, hour, 0));
+  return { startsAt: start.toISOString(), endsAt: new Date(start.getTime() + minutes * 60_000).toISOString() };
+};
+
 describe("appointments", () => {
   let tenant: Tenant;
-  let other: Tenant;
+  let elsewhere: Tenant;
   let cared: string;
   let berliner: string;
   let stranger: string;
@@ -67,20 +73,15 @@ describe("appointments", () => {
   let foreignAppointment: string;
   const m = () => tenant.members;
 
-  /** A slot on its own day, so no two tests collide: `day` counts from 2027-03-01. */
-  const slot = (day: number, hour = 9, minutes = 50) => {
-    const start = new Date(Date.UTC(2027, 2, 1 + day, hour, 0));
-    return { startsAt: start.toISOString(), endsAt: new Date(start.getTime() + minutes * 60_000).toISOString() };
-  };
 
   beforeAll(async () => {
-    [tenant, other] = await Promise.all([createTenant("Appointments Practice"), createTenant("Elsewhere")]);
+    [tenant, elsewhere] = await Promise.all([createTenant("Appointments Practice"), createTenant("Elsewhere")]);
     clinician2 = await addMember(tenant, "clinician");
     cared = await insertCaredPatient(tenant, "Cared Patient");
     berliner = await insertPatient(tenant, { timezone: "Europe/Berlin", careTeam: [{ userId: m().clinician.id }] });
     stranger = await insertPatient(tenant, { careTeam: [{ userId: clinician2.id }] });
-    const foreignPatient = await insertPatient(other, {});
-    const foreign = await booked(other.members.owner, { patientId: foreignPatient, clinicianId: other.members.clinician.id, ...slot(0) });
+    const foreignPatient = await insertPatient(elsewhere, {});
+    const foreign = await booked(elsewhere.members.owner, { patientId: foreignPatient, clinicianId: elsewhere.members.clinician.id, ...slot(0) });
     foreignAppointment = foreign.id;
   });
 
@@ -115,7 +116,7 @@ describe("appointments", () => {
         [{ ...base, recurrence: { frequency: "daily", count: 3 } }, "body.recurrence.frequency"],
         [{ ...base, colour: "red" }, "body"],
         [{ ...base, clinicianId: m().staff.id }, "body.clinicianId"],
-        [{ ...base, clinicianId: other.members.clinician.id }, "body.clinicianId"],
+        [{ ...base, clinicianId: elsewhere.members.clinician.id }, "body.clinicianId"],
       ];
       for (const [body, path] of cases) {
         const response = await book(m().staff, body);
@@ -128,7 +129,7 @@ describe("appointments", () => {
     });
 
     it("answers 404 for a patient of another organization or beyond the caller's reach, and audits it", async () => {
-      const foreignPatient = await insertPatient(other, {});
+      const foreignPatient = await insertPatient(elsewhere, {});
       const response = await book(m().staff, { patientId: foreignPatient, clinicianId: m().clinician.id, ...slot(3) });
       expect(response.status).toBe(404);
       const unknown = await book(m().staff, { patientId: uuidv7(), clinicianId: m().clinician.id, ...slot(3) });
@@ -160,6 +161,8 @@ describe("appointments", () => {
       const clinicianClash = await book(m().staff, { patientId: stranger, clinicianId: m().clinician.id, ...slot(5, 9, 20) });
       expect(clinicianClash.status).toBe(409);
       expect((await problemOf(clinicianClash)).conflicts).toEqual([{ startsAt: first.startsAt, with: "clinician", appointmentId: first.id }]);
+      const [refusal] = await auditFor(clinicianClash.headers.get("X-Request-ID"));
+      expect(refusal).toMatchObject({ action: "appointment.scheduled", patientIds: [stranger], metadata: { outcome: "conflict", appointmentIds: [] } });
       const patientClash = await book(m().staff, { patientId: cared, clinicianId: clinician2.id, ...slot(5, 9, 30) });
       expect((await problemOf(patientClash)).conflicts).toEqual([{ startsAt: first.startsAt, with: "patient", appointmentId: first.id }]);
       // Back to back is fine: ranges are half-open.
@@ -176,6 +179,18 @@ describe("appointments", () => {
       expect(cancelled.status).toBe(200);
       const freed = await book(m().staff, { patientId: berliner, clinicianId: m().clinician.id, ...slot(5, 9) });
       expect(freed.status).toBe(201);
+    });
+
+    it("replays a retried booking sent with the same Idempotency-Key instead of booking twice", async () => {
+      const body = { patientId: berliner, clinicianId: clinician2.id, ...slot(6, 15) };
+      const headers = { ...m().staff.headers, "Idempotency-Key": crypto.randomUUID() };
+      const first = await api("/api/v1/appointments", jsonBody(body, headers));
+      const retry = await api("/api/v1/appointments", jsonBody(body, headers));
+      expect([first.status, retry.status]).toEqual([201, 201]);
+      expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+      expect(((await retry.json()) as Appointment).id).toBe(((await first.json()) as Appointment).id);
+      const rows = await testDb().select().from(appointments).where(and(eq(appointments.patientId, berliner), eq(appointments.startsAt, new Date(body.startsAt))));
+      expect(rows).toHaveLength(1);
     });
   });
 
@@ -272,6 +287,11 @@ describe("appointments", () => {
     });
   });
 
+  const issue = async (scopes: string[]) => {
+    const response = await api("/api/v1/api-keys", jsonBody({ name: "sync", scopes }, m().admin.headers));
+    return ((await response.json()) as { key: string }).key;
+  };
+
   describe("GET /appointments/{id} and who sees what", () => {
     let caredAppointment: Appointment;
     let strangerAppointment: Appointment;
@@ -321,14 +341,10 @@ describe("appointments", () => {
     });
 
     it("lets API keys read by scope", async () => {
-      const issue = async (scopes: string[]) => {
-        const response = await api("/api/v1/api-keys", jsonBody({ name: "sync", scopes }, m().admin.headers));
-        return ((await response.json()) as { key: string }).key;
-      };
       const reader = await issue(["appointments:read"]);
-      const other = await issue(["patients:read"]);
+      const patientsOnly = await issue(["patients:read"]);
       expect((await api(`/api/v1/appointments/${strangerAppointment.id}`, { headers: { "X-API-Key": reader } })).status).toBe(200);
-      const refused = await api(`/api/v1/appointments/${strangerAppointment.id}`, { headers: { "X-API-Key": other } });
+      const refused = await api(`/api/v1/appointments/${strangerAppointment.id}`, { headers: { "X-API-Key": patientsOnly } });
       expect(refused.status).toBe(403);
       expect((await auditFor(refused.headers.get("X-Request-ID")))[0]?.action).toBe("access.denied");
     });
@@ -360,12 +376,13 @@ describe("appointments", () => {
       expect(new Set(ids)).toEqual(new Set(listed.map((row) => row.id)));
     });
 
+    const ids = async (member: Member, params: Record<string, string> = {}) => {
+      const response = await api(query(params), as(member));
+      expect(response.status).toBe(200);
+      return ((await response.json()) as Page).data.map((row) => row.id).sort();
+    };
+
     it("filters by clinician, patient and status, and narrows to the caller's reach", async () => {
-      const ids = async (member: Member, params: Record<string, string> = {}) => {
-        const response = await api(query(params), as(member));
-        expect(response.status).toBe(200);
-        return ((await response.json()) as Page).data.map((row) => row.id).sort();
-      };
       const caredIds = listed.slice(0, 3).map((row) => row.id).sort();
       expect(await ids(m().staff, { clinicianId: m().clinician.id })).toEqual(caredIds);
       expect(await ids(m().staff, { patientId: stranger })).toEqual([listed[3]?.id]);
@@ -373,13 +390,14 @@ describe("appointments", () => {
       expect(await ids(m().patient)).toEqual(caredIds);
       expect(await ids(clinician2)).toEqual([listed[3]?.id]);
       expect(await ids(m().clinician, { patientId: stranger })).toEqual([]);
-      expect(await ids(other.members.owner)).toEqual([]);
+      expect(await ids(elsewhere.members.owner)).toEqual([]);
       expect((await post(m().staff, listed[0]?.id ?? "", "confirm")).status).toBe(200);
       expect(await ids(m().staff, { status: "confirmed" })).toEqual([listed[0]?.id]);
     });
 
     it("refuses a tampered cursor, a backwards range and a bad filter with 422; 403 without appointments:read", async () => {
-      for (const params of [{ cursor: "eyJzIjoxfQ" }, { cursor: "!!" }, { from: day.endsAt, to: day.startsAt }, { status: "pending" }, { limit: "101" }]) {
+      const cases: Record<string, string>[] = [{ cursor: "eyJzIjoxfQ" }, { cursor: "!!" }, { from: day.endsAt, to: day.startsAt }, { status: "pending" }, { limit: "101" }];
+      for (const params of cases) {
         const response = await api(`/api/v1/appointments?${new URLSearchParams(params)}`, as(m().staff));
         expect(response.status, JSON.stringify(params)).toBe(422);
       }
@@ -494,12 +512,12 @@ describe("appointments", () => {
       const completed = (await (await post(m().staff, appointment.id, "complete")).json()) as Appointment;
       expect(completed).toMatchObject({ status: "completed", version: 3 });
       expect(completed.completedAt).toBeTruthy();
-      const other = await inStatus("scheduled");
-      const cancelled = (await (await post(m().staff, other.id, "cancel", { reason: "Patient asked" })).json()) as Appointment;
+      const second = await inStatus("scheduled");
+      const cancelled = (await (await post(m().staff, second.id, "cancel", { reason: "Patient asked" })).json()) as Appointment;
       expect(cancelled).toMatchObject({ status: "cancelled", cancelReason: "Patient asked" });
       expect(cancelled.cancelledAt).toBeTruthy();
-      const events = await testDb().select().from(domainEvents).where(inArray(domainEvents.subjectId, [appointment.id, other.id]));
-      expect(events.map((event) => `${event.subjectId === other.id ? "b" : "a"}:${event.type}`).sort()).toEqual(
+      const events = await testDb().select().from(domainEvents).where(inArray(domainEvents.subjectId, [appointment.id, second.id]));
+      expect(events.map((event) => `${event.subjectId === second.id ? "b" : "a"}:${event.type}`).sort()).toEqual(
         ["a:appointment.scheduled", "a:appointment.updated", "a:appointment.updated", "b:appointment.scheduled", "b:appointment.cancelled"].sort(),
       );
     });

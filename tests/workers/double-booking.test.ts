@@ -14,7 +14,23 @@ import { api, problemOf, testDb } from "./helpers.ts";
  */
 const CONCURRENT = 50;
 
-const live = (rows: { status: string }[]) => rows.filter((row) => row.status === "scheduled" || row.status === "confirmed");
+const live = <T extends { status: string }>(rows: T[]): T[] => rows.filter((row) => row.status === "scheduled" || row.status === "confirmed");
+
+async function expectOneWinner(responses: Response[]) {
+  const statuses = responses.map((response) => response.status);
+  expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+  expect(statuses.filter((status) => status === 409)).toHaveLength(CONCURRENT - 1);
+  const winner = responses.find((response) => response.status === 201);
+  if (!winner) throw new Error("no booking won");
+  const { id } = (await winner.json()) as { id: string };
+  for (const response of responses.filter((candidate) => candidate.status === 409)) {
+    const problem = await problemOf(response);
+    const conflicts = problem.conflicts as { appointmentId?: string }[];
+    // Named when the pre-check saw the winner; a race lost to the constraint may name none.
+    for (const conflict of conflicts) expect(conflict.appointmentId).toBe(id);
+  }
+  return id;
+}
 
 describe(`concurrent overlapping bookings (${inject("databaseBackend")})`, () => {
   let tenant: Tenant;
@@ -28,21 +44,6 @@ describe(`concurrent overlapping bookings (${inject("databaseBackend")})`, () =>
     patients = [];
     for (let i = 0; i < CONCURRENT; i++) patients.push(await insertPatient(tenant, {}));
   });
-
-  async function expectOneWinner(responses: Response[]) {
-    const statuses = responses.map((response) => response.status);
-    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
-    expect(statuses.filter((status) => status === 409)).toHaveLength(CONCURRENT - 1);
-    const winner = responses.find((response) => response.status === 201);
-    const { id } = (await winner?.json()) as { id: string };
-    for (const response of responses.filter((candidate) => candidate.status === 409)) {
-      const problem = await problemOf(response);
-      const conflicts = problem.conflicts as { appointmentId?: string }[];
-      // Named when the pre-check saw the winner; a race lost to the constraint may name none.
-      for (const conflict of conflicts) expect(conflict.appointmentId).toBe(id);
-    }
-    return id;
-  }
 
   it("books one clinician once when 50 patients ask for overlapping times at once", async () => {
     const clinicianId = clinicians[0]?.id ?? "";

@@ -39,7 +39,7 @@ export const AppointmentSchema = z
     cancelReason: longText(2000).nullable(),
     seriesId: uuid().nullable().openapi({ description: "The weekly series this occurrence belongs to" }),
     outsideHours: z.boolean().openapi({ description: "Booked outside the clinician's working hours by an owner's or admin's override" }),
-    version: z.number().int().min(1).openapi({ format: "int32", description: "What the ETag carries" }),
+    version: z.number().int().min(1).max(2_147_483_647).openapi({ format: "int32", description: "What the ETag carries" }),
     createdBy: uuid().nullable(),
     createdAt: timestamp(),
     updatedAt: timestamp(),
