@@ -1,7 +1,12 @@
+import { env } from "cloudflare:test";
 import { and, eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { auditEvents } from "#src/db/schema/index.ts";
-import { EXPORT_PAGE_SIZE } from "#src/features/audit/audit.service.ts";
+import { createDb } from "#src/db/client.ts";
+import { parseConfig } from "#src/env.ts";
+import { EXPORT_PAGE_SIZE, exportAuditEvents } from "#src/features/audit/audit.service.ts";
+import { createLogger } from "#src/lib/logger.ts";
+import { Timing } from "#src/lib/timing.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { createTenant, jsonBody, type Tenant } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
@@ -31,6 +36,15 @@ async function seed(tenant: Tenant, rows: { action: string; actor?: string; pati
         createdAt: new Date(row.at),
       })),
     );
+}
+
+/** `total` rows of the tenant at base + n ms (n = 1…total), ids in the same order, metadata {n}. */
+async function seedMany(tenant: Tenant, base: number, total: number) {
+  await testDb().execute(sql`
+    insert into audit_events (id, organization_id, action, metadata, created_at)
+    select (lpad(to_hex(${base}::bigint + n), 12, '0') || '7' || substr(md5(random()::text), 1, 3) || '8' || substr(md5(random()::text), 1, 15))::uuid,
+      ${tenant.organizationId}::uuid, 'patient.read', jsonb_build_object('n', n), to_timestamp((${base}::bigint + n) / 1000.0)
+    from generate_series(1, ${total}) as n`);
 }
 
 const auditRowsOf = (tenant: Tenant, action: string) =>
@@ -154,16 +168,30 @@ describe(`audit trail: query and export (${inject("databaseBackend")})`, () => {
   it("streams an export larger than a page, every row once and in id order", async () => {
     const big = await createTenant("Audit Export Practice");
     const total = EXPORT_PAGE_SIZE * 2 + 345;
-    await testDb().execute(sql`
-      insert into audit_events (id, organization_id, action, metadata, created_at)
-      select (lpad(to_hex(${base}::bigint + n), 12, '0') || '7000' || '8' || lpad(to_hex(n), 15, '0'))::uuid,
-        ${big.organizationId}::uuid, 'patient.read', jsonb_build_object('n', n), to_timestamp((${base}::bigint + n) / 1000.0)
-      from generate_series(1, ${total}) as n`);
+    await seedMany(big, base, total);
     const response = await api(`/api/v1/audit-events/export?to=${new Date(base + 3_600_000).toISOString()}`, { headers: big.members.owner.headers });
     expect(response.status).toBe(200);
     const lines = (await ndjsonText(response)).trim().split("\n").map((line) => JSON.parse(line) as { id: string; metadata: { n: number } });
     expect(lines).toHaveLength(total);
     expect(lines.map((line) => line.metadata.n)).toEqual(Array.from({ length: total }, (_, index) => index + 1));
+  });
+
+  it("fetches each page only when the reader asks for it: one round trip a page, one page in memory", async () => {
+    const big = await createTenant("Audit Lazy Export Practice");
+    await seedMany(big, base, EXPORT_PAGE_SIZE * 2 + 10);
+    const timing = new Timing();
+    const db = createDb(parseConfig(env), { timing });
+    const caller = { organizationId: big.organizationId, userId: big.members.owner.id, apiKeyId: null };
+    const stream = await exportAuditEvents({ db, origin: { ip: null, userAgent: null, requestId: "lazy-export" }, logger: createLogger("error") }, caller, {});
+    expect(timing.dbCalls).toBe(1);
+    const reader = stream.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value).trim().split("\n")).toHaveLength(EXPORT_PAGE_SIZE);
+    expect(timing.dbCalls).toBeLessThanOrEqual(2);
+    let lines = EXPORT_PAGE_SIZE;
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) lines += new TextDecoder().decode(chunk.value).trim().split("\n").length;
+    expect(lines).toBe(EXPORT_PAGE_SIZE * 2 + 10);
+    expect(timing.dbCalls).toBe(3);
   });
 
   it("exports nothing of another organization and keeps its filters 422-strict", async () => {

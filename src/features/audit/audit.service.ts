@@ -99,7 +99,7 @@ export async function exportAuditEvents(deps: Pick<Deps, "db" | "origin" | "logg
 }
 
 /** How long a row must wait before it is sealed: longer than any transaction that writes one. */
-export const SEAL_DELAY_MS = 15_000;
+export const SEAL_DELAY_MS = 30_000;
 
 /**
  * The sealing job's work: every organization's unsealed rows older than SEAL_DELAY_MS get their
