@@ -385,4 +385,102 @@ describe("progress notes", () => {
       expect((await api(`/api/v1/notes/${note.id}/addenda`, jsonBody({ body: "x", extra: 1 }, tenant.members.clinician.headers))).status).toBe(422);
     });
   });
+
+  describe("the role, relationship and tenancy matrix", () => {
+    type Caller = "owner" | "admin" | "careClinician" | "offTeamClinician" | "staff" | "caregiver" | "patient" | "foreignOwner" | "foreignClinician" | "notesKey" | "patientsKey";
+    const CALLERS: Caller[] = ["owner", "admin", "careClinician", "offTeamClinician", "staff", "caregiver", "patient", "foreignOwner", "foreignClinician", "notesKey", "patientsKey"];
+    let headersOf: Record<Caller, Record<string, string>>;
+    let signedNote: Note;
+    let draft: Note;
+    const word = `zqmatrix${crypto.randomUUID().replace(/[^a-f]/g, "").slice(0, 8)}`;
+
+    beforeAll(async () => {
+      const patientsKey = await api("/api/v1/api-keys", jsonBody({ name: "patients key", scopes: ["patients:read"] }, tenant.members.owner.headers));
+      headersOf = {
+        owner: tenant.members.owner.headers,
+        admin: tenant.members.admin.headers,
+        careClinician: tenant.members.clinician.headers,
+        offTeamClinician: outsider.headers,
+        staff: tenant.members.staff.headers,
+        caregiver: tenant.members.caregiver.headers,
+        patient: tenant.members.patient.headers,
+        foreignOwner: foreign.members.owner.headers,
+        foreignClinician: foreign.members.clinician.headers,
+        notesKey: { "X-API-Key": noteKey },
+        patientsKey: { "X-API-Key": ((await patientsKey.json()) as { key: string }).key },
+      };
+      signedNote = await signed(tenant.members.clinician, patientId, { format: "free", content: { text: `Matrix ${word}` } });
+      draft = await writeNote(tenant.members.clinician, patientId);
+    });
+
+    const expectStatuses = async (request: (caller: Caller) => Promise<Response>, expected: Record<Caller, number>) => {
+      const got: Partial<Record<Caller, number>> = {};
+      for (const caller of CALLERS) got[caller] = (await request(caller)).status;
+      expect(got).toEqual(expected);
+    };
+
+    const READ = { owner: 200, admin: 200, careClinician: 200, offTeamClinician: 404, staff: 403, caregiver: 403, patient: 403, foreignOwner: 404, foreignClinician: 404, notesKey: 200, patientsKey: 403 };
+
+    it("GET /notes/{id}", async () => {
+      await expectStatuses((caller) => api(`/api/v1/notes/${signedNote.id}`, { headers: headersOf[caller] }), READ);
+    });
+
+    it("GET /patients/{id}/notes", async () => {
+      await expectStatuses((caller) => api(`/api/v1/patients/${patientId}/notes`, { headers: headersOf[caller] }), READ);
+    });
+
+    it("GET /notes/search: the note is found by those who may read it, and by nobody else", async () => {
+      const found: Partial<Record<Caller, number | string>> = {};
+      for (const caller of CALLERS) {
+        const response = await api(`/api/v1/notes/search?q=${word}`, { headers: headersOf[caller] });
+        found[caller] = response.status === 200 ? ((await response.json()) as { data: unknown[] }).data.length : `status ${response.status}`;
+      }
+      expect(found).toEqual({
+        owner: 1,
+        admin: 1,
+        careClinician: 1,
+        offTeamClinician: 0,
+        staff: "status 403",
+        caregiver: "status 403",
+        patient: "status 403",
+        foreignOwner: 0,
+        foreignClinician: 0,
+        notesKey: 1,
+        patientsKey: "status 403",
+      });
+    });
+
+    it("POST /patients/{id}/notes", async () => {
+      await expectStatuses((caller) => api(`/api/v1/patients/${patientId}/notes`, jsonBody(SOAP, headersOf[caller])), {
+        ...READ,
+        owner: 201,
+        admin: 201,
+        careClinician: 201,
+        notesKey: 403,
+      });
+    });
+
+    it("POST /notes/{id}/addenda", async () => {
+      await expectStatuses((caller) => api(`/api/v1/notes/${signedNote.id}/addenda`, jsonBody({ body: "Matrix addendum." }, headersOf[caller])), {
+        ...READ,
+        owner: 201,
+        admin: 201,
+        careClinician: 201,
+        notesKey: 403,
+      });
+    });
+
+    it("PATCH /notes/{id} and POST /notes/{id}/sign: the author only", async () => {
+      const notAuthor = { ...READ, owner: 403, admin: 403, careClinician: 200, notesKey: 403 };
+      const others = CALLERS.filter((caller) => caller !== "careClinician");
+      for (const caller of others) {
+        const response = await api(`/api/v1/notes/${draft.id}`, patch(SOAP, { ...headersOf[caller], "If-Match": '"1"' }));
+        expect([caller, response.status]).toEqual([caller, notAuthor[caller]]);
+        const sign = await api(`/api/v1/notes/${draft.id}/sign`, { method: "POST", headers: headersOf[caller] });
+        expect([caller, sign.status]).toEqual([caller, notAuthor[caller]]);
+      }
+      expect((await api(`/api/v1/notes/${draft.id}`, patch(SOAP, { ...headersOf.careClinician, "If-Match": '"1"' }))).status).toBe(200);
+      expect((await api(`/api/v1/notes/${draft.id}/sign`, { method: "POST", headers: headersOf.careClinician })).status).toBe(200);
+    });
+  });
 });
