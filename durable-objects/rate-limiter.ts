@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Admission, AdmissionRequest, LoginAttempt, LoginLockoutPolicy } from "../src/platform/ports.ts";
+import { type Admission, type AdmissionRequest, type LoginAttempt, type LoginLockoutPolicy, WRITE_STAMP_MEMORY_MS } from "../src/platform/ports.ts";
 import {
   type Counter,
   consumeWindow,
@@ -45,6 +45,8 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
   private readonly windowMirror = new Map<string, WindowState | null>();
   private readonly watermarkMirror = new Map<string, Watermark | null>();
   private readonly markMirror = new Map<string, SessionMark | null>();
+  /** The subject's last marked write (ms), mirrored; undefined = not read yet, null = none. */
+  private lastWriteMirror: number | null | undefined = undefined;
 
   constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
     super(ctx, env);
@@ -56,6 +58,7 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
         CREATE TABLE IF NOT EXISTS login_counters (source TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_ends INTEGER NOT NULL, locked_until INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS login_exemptions (source TEXT PRIMARY KEY, until INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS spent (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS last_write (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
         DROP TABLE IF EXISTS lockout;
       `);
       const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('watermarks')").toArray();
@@ -86,7 +89,24 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
     );
     remember(this.windowMirror, request.bucket, { count: state.count, resetAt: state.resetAt });
     await this.cleanUpAt(state.resetAt);
-    return { revoked: false, decision };
+    const lastWriteMs = this.lastWrite(now);
+    return lastWriteMs === null ? { revoked: false, decision } : { revoked: false, decision, lastWriteMs };
+  }
+
+  /** Records the subject's write now: admissions answer it for WRITE_STAMP_MEMORY_MS. */
+  async markWrite(): Promise<void> {
+    const at = Date.now();
+    this.ctx.storage.sql.exec("INSERT INTO last_write (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at", at);
+    this.lastWriteMirror = at;
+    await this.cleanUpAt(at + WRITE_STAMP_MEMORY_MS);
+  }
+
+  private lastWrite(now: number): number | null {
+    if (this.lastWriteMirror === undefined) {
+      this.lastWriteMirror = this.ctx.storage.sql.exec<{ at: number }>("SELECT at FROM last_write WHERE id = 1").toArray()[0]?.at ?? null;
+    }
+    const at = this.lastWriteMirror;
+    return at !== null && at + WRITE_STAMP_MEMORY_MS > now ? at : null;
   }
 
   /** Invalidates every access token issued until now, for all organizations or one, but `exceptSessionId`'s. */
@@ -166,6 +186,8 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
     this.windowMirror.clear();
     this.watermarkMirror.clear();
     this.markMirror.clear();
+    this.lastWriteMirror = undefined;
+    sql.exec("DELETE FROM last_write WHERE at + ? <= ?", WRITE_STAMP_MEMORY_MS, now);
     sql.exec("DELETE FROM windows WHERE reset_at <= ?", now);
     sql.exec("DELETE FROM watermarks WHERE revoked_before + ? <= ?", REVOCATION_MEMORY_MS, now);
     sql.exec("DELETE FROM session_marks WHERE expires_at <= ?", now);
@@ -179,8 +201,10 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
           UNION ALL SELECT min(revoked_before) + ${REVOCATION_MEMORY_MS} FROM watermarks
           UNION ALL SELECT min(expires_at) FROM session_marks
           UNION ALL SELECT min(max(window_ends, locked_until)) FROM login_counters
-          -- Workers' SQLite allows 5 terms per compound SELECT: the last two are nested.
-          UNION ALL SELECT min(at) FROM (SELECT min(until) AS at FROM login_exemptions UNION ALL SELECT min(expires_at) FROM spent)
+          -- Workers' SQLite allows 5 terms per compound SELECT: the last three are nested.
+          UNION ALL SELECT min(at) FROM (
+            SELECT min(until) AS at FROM login_exemptions UNION ALL SELECT min(expires_at) FROM spent
+            UNION ALL SELECT min(at) + ${WRITE_STAMP_MEMORY_MS} FROM last_write)
         )`)
       .toArray()[0]?.next;
     if (next) await this.cleanUpAt(next);

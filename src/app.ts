@@ -29,7 +29,7 @@ import type { Platform } from "#src/platform/ports.ts";
 
 export const API_PREFIX = "/api/v1";
 
-const EXPOSED_HEADERS = ["X-Request-ID", "Server-Timing", "RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed"];
+const EXPOSED_HEADERS = ["X-Request-ID", "Server-Timing", "RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed", "ETag", "Location", "X-Cache"];
 
 /** Built once: the allowed origins come from each request's configuration. */
 const cors = corsFor({

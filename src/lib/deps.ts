@@ -28,6 +28,27 @@ export interface Deps {
   readonly origin: AuditOrigin;
   /** Runs work after the response or the run (mail), so its latency reveals nothing. */
   defer(work: Promise<unknown>): void;
+  /**
+   * Read-your-writes for caches: when the caller last changed something cached (their admission
+   * already asked their RateLimiter object, so this costs nothing), and marking a change. A cached
+   * value built before the caller's last write is stale for them; others see it within its TTL.
+   */
+  readonly writes: CallerWrites;
+}
+
+export interface CallerWrites {
+  lastWriteMs(): Promise<number | undefined>;
+  markWrite(): Promise<void>;
+}
+
+const NO_WRITES: CallerWrites = { lastWriteMs: async () => undefined, markWrite: async () => undefined };
+
+/** The caller's limiter subject, as admission names it. */
+function callerSubject(c: RequestContext): string | undefined {
+  const auth = c.get("auth");
+  if (auth?.kind === "user" && auth.userId) return `user:${auth.userId}`;
+  if (auth?.apiKeyId) return `apikey:${auth.apiKeyId}`;
+  return undefined;
 }
 
 /** The request's dependencies: `c.get("deps")`, built on first use by `buildRequestDeps`. */
@@ -52,6 +73,13 @@ export function buildRequestDeps(c: RequestContext): Deps {
     cache: adapters.cache,
     jobs: adapters.jobs,
     origin: auditOrigin(c),
+    writes: {
+      lastWriteMs: async () => c.get("lastWrite"),
+      markWrite: async () => {
+        const subject = callerSubject(c);
+        if (subject) await adapters.rateLimiter.markWrite(subject);
+      },
+    },
     defer: (work) => {
       try {
         c.executionCtx.waitUntil(work);
@@ -87,6 +115,7 @@ export function backgroundDeps(input: BackgroundInput): Deps {
     jobs: adapters.jobs,
     mailer: input.mailer,
     origin: { ip: null, userAgent: null, requestId: input.run },
+    writes: NO_WRITES,
     defer: (work) => (input.waitUntil ? input.waitUntil(work) : void work),
   };
 }

@@ -22,6 +22,8 @@ export interface AppVariables {
   auth: AuthContext | undefined;
   /** The services' dependencies, built on first use (src/lib/deps.ts). */
   deps: Deps;
+  /** When the caller last marked a write, as their admission answered it (read-your-writes caches). */
+  lastWrite: Promise<number | undefined> | undefined;
 }
 
 export interface AppEnv {

@@ -65,8 +65,20 @@ export function admission(): MiddlewareHandler<AppEnv> {
     const config = c.get("config");
     const limiter = c.get("adapters").rateLimiter;
     const checks: Promise<{ policy: RateLimitPolicy; admitted: Admission }>[] = [];
-    const admit = (subject: string, policy: RateLimitPolicy, session?: SessionToken) =>
-      checks.push(limiter.admit(subject, policy, session).then((admitted) => ({ policy, admitted })));
+    const admit = (subject: string, policy: RateLimitPolicy, session?: SessionToken) => {
+      const admitted = limiter.admit(subject, policy, session);
+      checks.push(admitted.then((answer) => ({ policy, admitted: answer })));
+      return admitted;
+    };
+    // The caller's own subject also says when they last wrote: a cache reads it (already in flight).
+    const callerWrite = (admitted: Promise<Admission>) =>
+      c.set(
+        "lastWrite",
+        admitted.then(
+          (answer) => (answer.revoked ? undefined : answer.lastWriteMs),
+          () => undefined,
+        ),
+      );
 
     if (rateLimitPolicyOf(c.req.method, c.req.path) === "auth") {
       admit(`ip:${clientIp(c)}`, { name: "auth", limit: authCallsPerMinute(config), windowSeconds: WINDOW_SECONDS });
@@ -74,9 +86,9 @@ export function admission(): MiddlewareHandler<AppEnv> {
     if (auth?.kind === "user") {
       const session =
         auth.issuedAtMs === undefined ? undefined : { organizationId: auth.organizationId, issuedAtMs: auth.issuedAtMs, sessionId: auth.sessionId };
-      admit(`user:${auth.userId}`, policyFor(c, config), session);
+      callerWrite(admit(`user:${auth.userId}`, policyFor(c, config), session));
     } else if (auth) {
-      admit(`apikey:${auth.apiKeyId}`, policyFor(c, config));
+      callerWrite(admit(`apikey:${auth.apiKeyId}`, policyFor(c, config)));
     } else if (checks.length === 0) {
       admit(`ip:${clientIp(c)}`, policyFor(c, config));
     }

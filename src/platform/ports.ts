@@ -40,15 +40,25 @@ export interface AdmissionRequest {
   session?: SessionToken | undefined;
 }
 
-export type Admission = { revoked: true } | { revoked: false; decision: RateLimitDecision };
+export type Admission = { revoked: true } | { revoked: false; decision: RateLimitDecision; lastWriteMs?: number | undefined };
 
 /**
  * Rate limits, with the revocation check of the caller's access token in the same round trip: one
  * call per subject per request. `subject` is e.g. "user:<id>", "apikey:<id>" or "ip:<addr>".
  */
 export interface RateLimits {
+  /** Also answers when the subject last marked a write (`lastWriteMs`), for read-your-writes caches. */
   admit(subject: string, policy: RateLimitPolicy, session?: SessionToken): Promise<Admission>;
+  /**
+   * Records that the subject just changed something a cache holds: its next admissions answer
+   * `lastWriteMs`, and a cached value built before it is stale for that subject (remembered
+   * WRITE_STAMP_MEMORY_MS, longer than any cache TTL).
+   */
+  markWrite(subject: string): Promise<void>;
 }
+
+/** How long a subject's last write is remembered: past every cache's TTL. */
+export const WRITE_STAMP_MEMORY_MS = 10 * 60_000;
 
 /** Ends access tokens at once; admit() refuses them from then on. */
 export interface SessionRevocation {

@@ -44,6 +44,26 @@ describe.each(adapters)("RateLimiter contract: %s", (_name, make) => {
     expect(!other.revoked && other.decision.allowed).toBe(true);
   });
 
+  it("answers the subject's last marked write from then on, and only the subject's", async () => {
+    const limiter = make();
+    const subject = `user:${id()}`;
+    const lastWrite = async (who: string) => {
+      const admission = await limiter.admit(who, policy("reads", 100));
+      return admission.revoked ? "revoked" : admission.lastWriteMs;
+    };
+    expect(await lastWrite(subject)).toBeUndefined();
+    const before = Date.now();
+    await limiter.markWrite(subject);
+    const marked = await lastWrite(subject);
+    expect(marked).toBeGreaterThanOrEqual(before);
+    expect(marked).toBeLessThanOrEqual(Date.now());
+    expect(await lastWrite(subject)).toBe(marked);
+    expect(await lastWrite(`user:${id()}`)).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await limiter.markWrite(subject);
+    expect(await lastWrite(subject)).toBeGreaterThan(marked as number);
+  });
+
   it("counts a concurrent burst exactly", async () => {
     const limiter = make();
     const subject = `ip:${id()}`;

@@ -1,6 +1,7 @@
 import { mailLink } from "#src/platform/mailer.ts";
 import type { Deps } from "#src/lib/deps.ts";
 import type { Role } from "#src/db/schema/index.ts";
+import { invalidateClinicianList } from "#src/features/clinicians/clinicians.cache.ts";
 import { firstRow } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import {
@@ -24,7 +25,7 @@ import type { AuthContext } from "#src/middleware/auth.ts";
 
 export const INVITATION_TTL_DAYS = 7;
 
-export type InvitationDeps = Pick<Deps, "db" | "origin" | "config" | "mailer" | "clock" | "rateLimiter">;
+export type InvitationDeps = Pick<Deps, "db" | "origin" | "config" | "mailer" | "clock" | "rateLimiter" | "cache" | "writes" | "logger">;
 
 const Gone = (detail: string) => new ProblemError({ status: 410, slug: "gone", title: "Gone", detail });
 
@@ -124,5 +125,6 @@ export async function acceptInvitation(deps: InvitationDeps, input: AcceptInput)
   });
   const claimed = firstRow(ClaimedInvitation, result);
   if (!claimed) throw Conflict("This invitation has already been accepted or has expired.");
+  if (claimed.role === "clinician") await invalidateClinicianList(deps, claimed.organization_id);
   return { organizationId: claimed.organization_id, userId, role: claimed.role };
 }

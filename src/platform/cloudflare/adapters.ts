@@ -46,6 +46,7 @@ export function durableRateLimiter(namespace: DurableObjectNamespace<RateLimiter
   return {
     admit: (subject, policy, session) =>
       call<Admission>(subject, (object) => object.admit({ bucket: policy.name, limit: policy.limit, windowSeconds: policy.windowSeconds, session })),
+    markWrite: (subject) => call(subject, (object) => object.markWrite()),
     revokeSessions: (userId, organizationId, options = {}) =>
       call(`user:${userId}`, (object) => object.revokeSessions(organizationId, options.exceptSessionId)),
     revokeSession: (userId, sessionId) => call(`user:${userId}`, (object) => object.revokeSession(sessionId)),

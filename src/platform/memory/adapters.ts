@@ -15,7 +15,7 @@ import {
   WHOLE_SESSION,
   type WindowState,
 } from "#src/platform/limiter-rules.ts";
-import { type Adapters, type Cache, type Jobs, type Platform, type RateLimiter, systemClock } from "#src/platform/ports.ts";
+import { type Adapters, type Cache, type Jobs, type Platform, type RateLimiter, systemClock, WRITE_STAMP_MEMORY_MS } from "#src/platform/ports.ts";
 
 /** In-process adapters for Deno and single-process runs: same contracts, no Cloudflare. */
 export function memoryCache(clock = systemClock): Cache {
@@ -50,6 +50,8 @@ export function memoryRateLimiter(clock = systemClock): RateLimiter & { stored()
   const counters = new Map<string, Counter>();
   const exemptions = new Map<string, number>();
   const spent = new Map<string, number>();
+  /** Each subject's last marked write (ms). */
+  const writes = new Map<string, number>();
   const now = () => clock.now().getTime();
   let admissions = 0;
 
@@ -60,6 +62,7 @@ export function memoryRateLimiter(clock = systemClock): RateLimiter & { stored()
     for (const [key, mark] of marks) if (mark.expiresAt <= at) marks.delete(key);
     for (const [key, counter] of counters) if (counterExpiresAt(counter) <= at) counters.delete(key);
     for (const map of [exemptions, spent]) for (const [key, until] of map) if (until <= at) map.delete(key);
+    for (const [key, written] of writes) if (written + WRITE_STAMP_MEMORY_MS <= at) writes.delete(key);
   }
 
   function lockoutState(account: string, source: string): LockoutState {
@@ -102,7 +105,11 @@ export function memoryRateLimiter(clock = systemClock): RateLimiter & { stored()
       const bucket = `${subject}|${policy.name}`;
       const { state, decision } = consumeWindow(windows.get(bucket), now(), policy.limit, policy.windowSeconds);
       windows.set(bucket, state);
-      return { revoked: false, decision };
+      const lastWriteMs = writes.get(subject);
+      return lastWriteMs !== undefined && lastWriteMs + WRITE_STAMP_MEMORY_MS > now() ? { revoked: false, decision, lastWriteMs } : { revoked: false, decision };
+    },
+    async markWrite(subject) {
+      writes.set(subject, now());
     },
     async revokeSessions(userId, organizationId, options = {}) {
       const scope = `user:${userId}|${organizationId ?? "*"}`;
@@ -141,7 +148,7 @@ export function memoryRateLimiter(clock = systemClock): RateLimiter & { stored()
     },
     /** How many entries are held, expired or not (tests, metrics). */
     stored() {
-      return [windows, watermarks, marks, counters, exemptions, spent].reduce((total, map) => total + map.size, 0);
+      return [windows, watermarks, marks, counters, exemptions, spent, writes].reduce((total, map) => total + map.size, 0);
     },
   };
 }
