@@ -84,4 +84,12 @@ describe("keyset pagination under concurrent inserts", () => {
     const backwards = await walk(tenant, "sort=name&order=desc", async () => undefined);
     expect(backwards).toEqual([...ids].sort().toReversed());
   });
+
+  it("pages by long non-Latin names whose key is too long to ride in the cursor", async () => {
+    const tenant = await createTenant("Long Names Practice");
+    const ids = await insertMany(tenant, ["Ж", "Щ", "Я", "Б", "Д", "Ю"].map((letter) => letter.repeat(200)));
+    const seen = await walk(tenant, "sort=name&order=asc", async () => undefined);
+    expect([...seen].sort()).toEqual([...ids].sort());
+    expect(new Set(seen).size).toBe(ids.length);
+  });
 });

@@ -143,6 +143,40 @@ describe("POST /patients", () => {
     }
   });
 
+  it("answers hostile input with a 4xx problem, never a 5xx", async () => {
+    const hostile: unknown[] = [
+      { name: "\u0000" },
+      { name: "a\ud800" },
+      { name: "x".repeat(201) },
+      { name: "X", phone: "+".repeat(41) },
+      { name: "X", phone: "+0 123 456 789" },
+      { name: "X", phone: "+1234567890123456" },
+      { name: "X", phone: "0".repeat(14) },
+      { name: "X", email: "not-mail" },
+      { name: "X", dateOfBirth: "1800-01-01" },
+      { name: "X", dateOfBirth: "+275760-09-13" },
+      { name: "X", language: "x".repeat(36) },
+      { name: "X", profilePhotoUrl: "https://" },
+      { name: "X", profilePhotoUrl: "HTTPS://cdn.example/a.jpg" },
+      { name: "X", inactivityThresholdMinutes: 1.5 },
+      { name: "X", inactivityThresholdMinutes: "60" },
+      { name: "X", status: null },
+      { name: 42 },
+      [],
+      "name",
+      null,
+    ];
+    for (const body of hostile) {
+      const response = await create(tenant.members.admin, body as Record<string, unknown>);
+      expect(response.status, JSON.stringify(body)).toBe(422);
+      await problemOf(response);
+    }
+    for (const query of ["q=%00", `q=${"x".repeat(101)}`, "q=%ED%A0%80", "q=%2B%2B%2B", "q=%25_%25", `q=${encodeURIComponent("0".repeat(30))}`, "limit=0", "limit=abc"]) {
+      const response = await api(`/api/v1/patients?${query}`, { headers: tenant.members.admin.headers });
+      expect(response.status, query).toBeLessThan(500);
+    }
+  });
+
   it("links a member with the patient role, once", async () => {
     const member = await addMember(tenant, "patient");
     const linked = await createdPatient(tenant.members.admin, { name: "Linked", userId: member.id });

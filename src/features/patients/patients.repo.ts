@@ -24,7 +24,7 @@ export type ListSearch = { kind: "name"; q: string } | { kind: "phone"; phone: P
 
 export type ListOrder =
   | { kind: "rank"; search: ListSearch; after?: { r: number; id: string } }
-  | { kind: "key"; sort: PatientSort; order: "asc" | "desc"; after?: { k: string; id: string } };
+  | { kind: "key"; sort: PatientSort; order: "asc" | "desc"; after?: { k?: string; id: string } };
 
 export interface ListFilters {
   status?: string;
@@ -33,10 +33,10 @@ export interface ListFilters {
   order: ListOrder;
 }
 
-const SORT_COLUMNS: Record<PatientSort, { key: SQL; cursor: SQL; cast: SQL }> = {
-  name: { key: sql`p.search_name`, cursor: sql`p.search_name`, cast: sql`::text` },
-  created_at: { key: sql`p.created_at`, cursor: exactOf("p.created_at"), cast: sql`::timestamptz` },
-  updated_at: { key: sql`p.updated_at`, cursor: exactOf("p.updated_at"), cast: sql`::timestamptz` },
+const SORT_COLUMNS: Record<PatientSort, { key: SQL; cursor: SQL; cast: SQL; column: string }> = {
+  name: { key: sql`p.search_name`, cursor: sql`p.search_name`, cast: sql`::text`, column: "search_name" },
+  created_at: { key: sql`p.created_at`, cursor: exactOf("p.created_at"), cast: sql`::timestamptz`, column: "created_at" },
+  updated_at: { key: sql`p.updated_at`, cursor: exactOf("p.updated_at"), cast: sql`::timestamptz`, column: "updated_at" },
 };
 
 /** rank: how well the query matches (1 for a phone hit); the filter that admits a row; the row's cursor key. */
@@ -55,8 +55,11 @@ function orderingOf(org: string, order: ListOrder): { select: SQL; where: SQL; o
   const column = SORT_COLUMNS[order.sort];
   const direction = sql.raw(order.order);
   const comparison = order.order === "asc" ? sql`>` : sql`<`;
-  const after = order.after ? sql`and (${column.key}, p.id) ${comparison} (${order.after.k}${column.cast}, ${order.after.id}::uuid)` : sql``;
-  return { select: sql`null::real as rank, ${column.cursor} as sort_key`, where: after, orderBy: sql`${column.key} ${direction}, p.id ${direction}` };
+  const after = order.after;
+  // A cursor without its key (too long to carry) names the row: its key is read here.
+  const key = after?.k !== undefined ? sql`${after.k}${column.cast}` : sql`(select cp.${sql.raw(column.column)} from patients cp where cp.organization_id = ${org} and cp.id = ${after?.id ?? null}::uuid)`;
+  const where = after ? sql`and (${column.key}, p.id) ${comparison} (${key}, ${after.id}::uuid)` : sql``;
+  return { select: sql`null::real as rank, ${column.cursor} as sort_key`, where, orderBy: sql`${column.key} ${direction}, p.id ${direction}` };
 }
 
 export const ListedRow = PatientRow.extend({ rank: z.number().nullable(), sort_key: z.string().nullable() });

@@ -46,7 +46,7 @@ const language = text(35)
   .refine(isLanguageTag, "is not a BCP 47 language tag")
   .openapi({ description: "BCP 47 language tag", example: "de-DE" });
 const profilePhotoUrl = text(2048).refine(isHttpsUrl, "must be an https:// URL").openapi({ example: "https://cdn.example/photo.jpg" });
-const inactivityThresholdMinutes = z.number().int().min(5).max(43_200);
+const inactivityThresholdMinutes = z.number().int().min(5).max(43_200).openapi({ type: "integer", format: "int32", minimum: 5, maximum: 43_200 });
 
 const writable = {
   name,
@@ -93,12 +93,12 @@ export const PatientSchema = z
     communicationStyle: StyleSchema,
     profilePhotoUrl: text(2048).nullable(),
     userId: uuid().nullable(),
-    inactivityThresholdMinutes: z.number().int().nullable(),
+    inactivityThresholdMinutes: z.number().int().min(5).max(43_200).openapi({ type: "integer", format: "int32", minimum: 5, maximum: 43_200 }).nullable(),
     appVersion: text(64).nullable().openapi({ description: "Read-only: reported by the companion app" }),
     lastHeartbeatAt: timestamp().nullable().openapi({ description: "Read-only: the companion app's last heartbeat" }),
     createdAt: timestamp(),
     updatedAt: timestamp(),
-    version: z.number().int().openapi({ description: "Read-only: the ETag's version" }),
+    version: z.number().int().min(1).max(2_147_483_647).openapi({ type: "integer", format: "int32", minimum: 1, maximum: 2_147_483_647, description: "Read-only: the ETag's version" }),
   })
   .openapi("Patient");
 

@@ -86,7 +86,15 @@ export interface PatientWithTag {
 const tagged = (row: PatientRowValue): PatientWithTag => ({ patient: viewOf(row), etag: etagOf(row.version) });
 
 const RankCursor = z.object({ s: z.literal("rank"), r: z.number().min(0).max(1), id: z.uuid() }).strict();
-const keyCursor = (sort: string) => z.object({ s: z.literal(sort), k: z.string().max(400), id: z.uuid() }).strict();
+/**
+ * A sort key rides in the cursor when it is short; a long one (a 200-character name in a
+ * non-Latin script) would outgrow CURSOR_MAX_LENGTH, so the cursor names the row alone and the
+ * query reads that row's key (patients are archived, never deleted).
+ */
+const KEY_IN_CURSOR_MAX_BYTES = 200;
+const keyCursor = (sort: string) => z.object({ s: z.literal(sort), k: z.string().max(KEY_IN_CURSOR_MAX_BYTES).optional(), id: z.uuid() }).strict();
+const cursorKey = (key: string | null): { k: string } | Record<string, never> =>
+  key !== null && new TextEncoder().encode(key).length <= KEY_IN_CURSOR_MAX_BYTES ? { k: key } : {};
 
 /** A query that is a phone number in some notation (digits and separators, at least 6 digits). */
 function phoneQuery(q: string): ParsedPhone | undefined {
@@ -110,12 +118,12 @@ export async function listPatientsFor(deps: Pick<Deps, "db" | "origin">, auth: A
     order = { kind: "rank", search: phone ? { kind: "phone", phone } : { kind: "name", q: input.q }, ...(after ? { after: { r: after.r, id: after.id } } : {}) };
   } else {
     const after = decodeCursor(input.cursor, keyCursor(sortName));
-    order = { kind: "key", sort: input.sort, order: input.order, ...(after ? { after: { k: after.k, id: after.id } } : {}) };
+    order = { kind: "key", sort: input.sort, order: input.order, ...(after ? { after: { ...(after.k === undefined ? {} : { k: after.k }), id: after.id } } : {}) };
   }
   const { statement, threshold } = listPatients(scope, deps.origin, auth, { status: input.status, clinicianId: input.clinicianId, limit: input.limit, order });
   const result = order.kind === "rank" && order.search.kind === "name" ? (await scope.db.batch([threshold, statement]))[1] : await statement;
   const rows = rowsOf(ListedRow, result);
-  return pageOf(rows, input.limit, viewOf, (row) => (order.kind === "rank" ? { s: "rank", r: row.rank ?? 0, id: row.id } : { s: sortName, k: row.sort_key ?? "", id: row.id }));
+  return pageOf(rows, input.limit, viewOf, (row) => (order.kind === "rank" ? { s: "rank", r: row.rank ?? 0, id: row.id } : { s: sortName, ...cursorKey(row.sort_key), id: row.id }));
 }
 
 export async function getPatient(deps: Pick<Deps, "db" | "origin">, auth: AuthContext, id: string): Promise<PatientWithTag> {
