@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { careTeamMembers, patients } from "#src/db/schema/index.ts";
 import { invalidateClinicianList, readCachedClinicians, storeCachedClinicians } from "#src/features/clinicians/clinicians.cache.ts";
 import { kvCache } from "#src/platform/cloudflare/adapters.ts";
-import { systemClock } from "#src/platform/ports.ts";
+import * as ports from "#src/platform/ports.ts";
 import { addMember, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, patch, type Member, type Tenant } from "./fixtures.ts";
 import { api, apiWithEnv, problemOf, testDb } from "./helpers.ts";
@@ -33,7 +33,7 @@ async function listAs(member: { headers: Record<string, string> }) {
 
 /** Reads until a KV hit (the miss stores its list after the response, through waitUntil). */
 async function hitAs(member: { headers: Record<string, string> }) {
-  for (let attempt = 0; attempt < 40; attempt++) {
+  for (let attempt = 0; attempt < 100; attempt++) {
     const read = await listAs(member);
     if (read.cache === "hit") return read;
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -185,17 +185,44 @@ describe("invalidation and read-your-writes", () => {
 
   it("never serves a list that a reader built before a write but stored after its invalidation", async () => {
     const org = tenant.organizationId;
-    const deps = { cache: cache(), clock: systemClock };
+    const deps = { cache: cache(), clock: ports.systemClock };
     await invalidateClinicianList(deps, org);
     const before = await readCachedClinicians(deps, org);
     if (before.hit) throw new Error("expected a miss right after an invalidation");
     // a slow reader: it read the version and queried the database; meanwhile a write commits and invalidates
     await invalidateClinicianList(deps, org);
-    await storeCachedClinicians(deps, org, before.version, [{ id: "stale", name: "Stale", email: "s@example.test", timezone: "UTC", patientCount: 9 }]);
+    await storeCachedClinicians(deps, org, { version: before.version, builtAt: Date.now() - 5000 }, [{ id: "stale", name: "Stale", email: "s@example.test", timezone: "UTC", patientCount: 9 }]);
     expect((await readCachedClinicians(deps, org)).hit).toBe(false);
     const read = await listAs(tenant.members.admin);
     expect(read.cache).toBe("miss");
     expect(byId(read.data, "stale")).toBeUndefined();
+  });
+});
+
+/** Whether the platform keeps a per-caller write stamp (RateLimits.markWrite), for read-your-writes anywhere. */
+const hasWriteStamps = "WRITE_STAMP_MEMORY_MS" in ports;
+
+describe("read-your-writes where KV has not caught up", () => {
+  it.runIf(hasWriteStamps)("the writer sees their change at once; others may see the old list within the TTL", async () => {
+    const tenant = await createTenant("Remote Location Practice");
+    const newcomer = await addMember(tenant, "staff", "Rita Remote");
+    const org = tenant.organizationId;
+    await invalidateClinicianList({ cache: cache() }, org);
+    await hitAs(tenant.members.admin);
+    const keys = [`clinicians:v2:${org}:version`, `clinicians:v2:${org}:list`];
+    const snapshot = await Promise.all(keys.map((key) => env.CACHE.get(key)));
+
+    const changed = await api(`/api/v1/members/${newcomer.id}`, patch({ role: "clinician" }, tenant.members.admin.headers));
+    expect(changed.status).toBe(200);
+    // the writer's next request lands in a location whose KV still holds the old version and list
+    await Promise.all(keys.map((key, i) => (snapshot[i] === null ? env.CACHE.delete(key) : env.CACHE.put(key, snapshot[i] ?? "", { expirationTtl: 60 }))));
+
+    const other = await listAs(tenant.members.staff);
+    expect(other.cache).toBe("hit");
+    expect(byId(other.data, newcomer.id)).toBeUndefined();
+    const writer = await listAs(tenant.members.admin);
+    expect(writer.cache).toBe("miss");
+    expect(byId(writer.data, newcomer.id)).toMatchObject({ name: "Rita Remote" });
   });
 });
 

@@ -1,6 +1,6 @@
 import { firstRow, rowsOf } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
-import { type CachedClinician, invalidateClinicianList, readCachedClinicians, storeCachedClinicians } from "#src/features/clinicians/clinicians.cache.ts";
+import { type CachedClinician, invalidateClinicianList, readCachedClinicians, storeCachedClinicians, type WriteStamps } from "#src/features/clinicians/clinicians.cache.ts";
 import { type WorkingInterval } from "#src/features/clinicians/clinicians.hours.ts";
 import { ClinicianRow, listClinicianRows, upsertWorkingHours, WorkingHoursRow, workingHoursRow } from "#src/features/clinicians/clinicians.repo.ts";
 import type { Deps } from "#src/lib/deps.ts";
@@ -33,17 +33,18 @@ function viewFor(auth: AuthContext, clinicians: CachedClinician[]): ClinicianVie
  * the database, stored for the next reader after the response (`defer`).
  */
 export async function listClinicians(
-  deps: Pick<Deps, "db" | "cache" | "clock" | "defer" | "logger">,
+  deps: Pick<Deps, "db" | "cache" | "clock" | "defer" | "logger"> & { writes?: WriteStamps | undefined },
   auth: AuthContext,
 ): Promise<{ data: ClinicianView[]; cache: "hit" | "miss" }> {
   const org = auth.organizationId;
   const cached = await readCachedClinicians(deps, org);
   if (cached.hit) return { data: viewFor(auth, cached.clinicians), cache: "hit" };
+  const builtAt = deps.clock.now().getTime();
   const rows = rowsOf(ClinicianRow, await listClinicianRows(scoped(deps.db, org)));
   const clinicians = rows.map((row) => ({ id: row.id, name: row.name, email: row.email, timezone: row.timezone, patientCount: row.patient_count }));
   // a failed store (KV allows about one write a second per key) only costs the next reader a miss
   deps.defer(
-    storeCachedClinicians(deps, org, cached.version, clinicians).catch((error: unknown) =>
+    storeCachedClinicians(deps, org, { version: cached.version, builtAt }, clinicians).catch((error: unknown) =>
       deps.logger.log("warn", "clinician list store failed", { organizationId: org, error: error instanceof Error ? error.name : "unknown" }),
     ),
   );
@@ -72,7 +73,7 @@ const mayManageAnyone = (auth: AuthContext) => auth.kind === "api_key" || auth.r
  * member who is no clinician, is a 404.
  */
 export async function putWorkingHours(
-  deps: Pick<Deps, "db" | "cache" | "origin" | "logger">,
+  deps: Pick<Deps, "db" | "cache" | "origin" | "logger"> & { writes?: WriteStamps | undefined },
   auth: AuthContext,
   clinicianId: string,
   input: { timezone: string; intervals: WorkingInterval[] },
