@@ -67,7 +67,10 @@ export type AppHandler<R extends RouteConfig> = RouteHandler<R, AppEnv & RouteCo
 
 const API_PREFIX = "/api/v1";
 
-/** Every route declared `phi` (method, path, operationId): the audit walk test calls each one. */
+/**
+ * Every route declared `phi` (method, path, operationId). The document marks each with
+ * `x-tend-phi: true`, and the audit walk test calls every one of them.
+ */
 export const phiOperations: { method: string; path: string; operationId: string }[] = [];
 const authPolicyRoutes: { method: string; pattern: RegExp }[] = [];
 const parallelReadRoutes: RegExp[] = [];
@@ -171,6 +174,7 @@ export function defineRoute<const P extends string, S extends RouteSpec & { path
   const security = membersOnly ? MEMBER_ONLY : permission ? MEMBER_OR_API_KEY : PUBLIC;
   const config = {
     ...rest,
+    ...(phi ? { "x-tend-phi": true } : {}),
     middleware: [middlewareOf(spec)],
     security,
     ...(request || create ? { request: { ...request, ...(create ? { headers: IdempotencyKeyHeader } : {}) } } : {}),
