@@ -52,6 +52,8 @@ async function insertAppointment(tenant: Tenant, patientId: string, clinicianId:
   return id;
 }
 
+const roundTrips = (response: Response) => Number(/desc="(\d+) round trips"/.exec(response.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
+
 async function auditRowsOf(response: Response, organizationId: string) {
   const requestId = response.headers.get("X-Request-ID") ?? "";
   expect(requestId).not.toBe("");
@@ -384,6 +386,25 @@ describe("progress notes", () => {
       expect((await api(`/api/v1/notes/${note.id}/addenda`, jsonBody({ body: "   " }, tenant.members.clinician.headers))).status).toBe(422);
       expect((await api(`/api/v1/notes/${note.id}/addenda`, jsonBody({ body: "x", extra: 1 }, tenant.members.clinician.headers))).status).toBe(422);
     });
+  });
+
+  it("answers every route in one SQL round trip, its audit row (and outbox row) included, a 404 too", async () => {
+    const { headers } = tenant.members.clinician;
+    const created = await api(`/api/v1/patients/${patientId}/notes`, jsonBody(SOAP, headers));
+    const { id } = (await created.json()) as Note;
+    const responses = {
+      create: created,
+      list: await api(`/api/v1/patients/${patientId}/notes`, { headers }),
+      read: await api(`/api/v1/notes/${id}`, { headers }),
+      patch: await api(`/api/v1/notes/${id}`, patch(SOAP, { ...headers, "If-Match": '"1"' })),
+      sign: await api(`/api/v1/notes/${id}/sign`, { method: "POST", headers }),
+      addendum: await api(`/api/v1/notes/${id}/addenda`, jsonBody({ body: "One trip." }, headers)),
+      search: await api("/api/v1/notes/search?q=sleep", { headers }),
+      missing: await api(`/api/v1/notes/${uuidv7()}`, { headers }),
+      signedPatch: await api(`/api/v1/notes/${id}`, patch(SOAP, { ...headers, "If-Match": '"3"' })),
+    };
+    const trips = Object.fromEntries(Object.entries(responses).map(([name, response]) => [name, roundTrips(response)]));
+    expect(trips).toEqual({ create: 1, list: 1, read: 1, patch: 1, sign: 1, addendum: 1, search: 1, missing: 1, signedPatch: 1 });
   });
 
   describe("the role, relationship and tenancy matrix", () => {
