@@ -1,8 +1,8 @@
 import { createScheduledController, env } from "cloudflare:test";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { describe, expect, inject, it, vi } from "vitest";
 import { auditEvents, auditSeals, jobRuns } from "#src/db/schema/index.ts";
-import { GENESIS_HASH } from "#src/features/audit/audit.repo.ts";
+import { GENESIS_HASH, SEAL_MAX_ROWS } from "#src/features/audit/audit.repo.ts";
 import { sealAuditTrails, sealHash } from "#src/features/audit/audit.service.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import worker from "#src/index.ts";
@@ -94,6 +94,21 @@ describe(`audit seals (${inject("databaseBackend")})`, () => {
     expect(seals.map((row) => row.seq)).toEqual(seals.map((_, index) => index + 1));
     expect(seals.reduce((sum, row) => sum + row.rowCount, 0)).toBe(4);
     expect((await verify(tenant)).verified).toBe(true);
+  });
+
+  it("seals a long backlog SEAL_MAX_ROWS at a time, over several runs", async () => {
+    const tenant = await createTenant("Seal Backlog Practice");
+    clockBase += HOUR;
+    await testDb().execute(sql`
+      insert into audit_events (id, organization_id, action, created_at)
+      select (lpad(to_hex(${clockBase}::bigint + n), 12, '0') || '7' || substr(md5(random()::text), 1, 3) || '8' || substr(md5(random()::text), 1, 15))::uuid,
+        ${tenant.organizationId}::uuid, 'patient.read', to_timestamp((${clockBase}::bigint + n) / 1000.0)
+      from generate_series(1, ${SEAL_MAX_ROWS + 7}) as n`);
+    await seal();
+    await seal();
+    const seals = await sealsOf(tenant);
+    expect(seals.map((row) => row.rowCount)).toEqual([SEAL_MAX_ROWS, 7]);
+    expect(await verify(tenant)).toMatchObject({ verified: true, seals: 2, rows: SEAL_MAX_ROWS + 7 });
   });
 
   it("leaves rows younger than the sealing delay unsealed, and counts them", async () => {

@@ -157,7 +157,8 @@ export const SEAL_MAX_ROWS = 5000;
 /**
  * Seals, for every organization, its unsealed rows older than `cutoff` (a UUIDv7 floor) in one
  * set-based statement: each organization's next seal covers the rows after its last seal's
- * last_id, up to SEAL_MAX_ROWS, and hashes `previous_hash|seq|first_id|last_id|row_count|
+ * last_id (one range scan of the (organization_id, id) index per organization), up to
+ * SEAL_MAX_ROWS, and hashes `previous_hash|seq|first_id|last_id|row_count|
  * rows_digest`. Two sealers at once compute the same seq: the unique (organization_id, seq) and
  * ON CONFLICT DO NOTHING keep one, and the chain never forks.
  */
@@ -167,14 +168,19 @@ export function sealPending(db: Database, cutoff: string) {
       select distinct on (organization_id) organization_id, seq, last_id, hash
       from audit_seals order by organization_id, seq desc
     ), pending as (
-      select e.*, row_number() over (partition by e.organization_id order by e.id) as n
-      from audit_events e left join heads h on h.organization_id = e.organization_id
-      where e.organization_id is not null and e.id < ${cutoff}::uuid and (h.last_id is null or e.id > h.last_id)
+      select e.*
+      from organizations o
+      left join heads h on h.organization_id = o.id
+      cross join lateral (
+        select * from audit_events e
+        where e.organization_id = o.id and e.id > coalesce(h.last_id, '00000000-0000-0000-0000-000000000000'::uuid) and e.id < ${cutoff}::uuid
+        order by e.id limit ${SEAL_MAX_ROWS}
+      ) as e
     ), ranges as (
       select organization_id, count(*)::int as row_count,
         min(id::text collate "C")::uuid as first_id, max(id::text collate "C")::uuid as last_id,
         ${rangeDigest("pending", "pending.id")} as rows_digest
-      from pending where n <= ${SEAL_MAX_ROWS} group by organization_id
+      from pending group by organization_id
     ), chained as (
       select r.*, coalesce(h.seq, 0) + 1 as seq, coalesce(h.hash, ${GENESIS_HASH}) as previous_hash
       from ranges r left join heads h on h.organization_id = r.organization_id
