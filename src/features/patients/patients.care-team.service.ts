@@ -27,7 +27,7 @@ export interface CareTeamMemberView {
   createdAt: string;
 }
 
-export type CareTeamDeps = Pick<Deps, "db" | "origin" | "cache" | "jobs" | "defer" | "logger">;
+export type CareTeamDeps = Pick<Deps, "db" | "origin" | "cache" | "writes" | "jobs" | "defer" | "logger">;
 
 /** GET /patients/{id}/care-team: primary first, then by when they joined. */
 export async function getCareTeam(deps: Pick<Deps, "db" | "origin">, auth: AuthContext, patientId: string): Promise<CareTeamMemberView[]> {
