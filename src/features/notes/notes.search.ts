@@ -60,7 +60,9 @@ export function renderSnippet(headline: string): string {
  */
 export function noteTextSql(alias: string): SQL {
   const content = sql.raw(`${alias}.content`);
-  return headlineInput(sql`concat_ws(' ', ${content}->>'subjective', ${content}->>'objective', ${content}->>'data', ${content}->>'assessment', ${content}->>'plan', ${content}->>'text')`);
+  const section = (name: string) => sql`nullif(${content}->>${name}::text, '')`;
+  const sections = ["subjective", "objective", "data", "assessment", "plan", "text"].map(section);
+  return headlineInput(sql`concat_ws(' ', ${sql.join(sections, sql`, `)})`);
 }
 
 /** Text for ts_headline: `&`, `<` and `>` as entities, so no tag is taken out. */
