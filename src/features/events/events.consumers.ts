@@ -42,10 +42,17 @@ export interface EventConsumer {
 const CallerRow = z.object({ caller: z.string() });
 
 /**
+ * Callers whose dashboards one event drops at most: each is a KV call, and an invocation's
+ * subrequests are bounded. Past it invalidation is best effort, and the 30 s TTL bounds the rest.
+ */
+export const DASHBOARD_INVALIDATION_MAX = 100;
+
+/**
  * Dashboards are cached per caller for 30 s (`dashboard:v1:<org>:<userId or apiKeyId>`, see
  * dashboardCacheKey in the dashboard feature); a patient or appointment change drops every
  * cached dashboard of the organization, so other callers see it within seconds rather than at
  * the end of the TTL. (The writer's own entry is the dashboard's business: read-your-writes.)
+ * Patients hold no dashboard:read, so theirs are never cached; API keys only with that scope.
  */
 export const dashboardCacheConsumer: EventConsumer = {
   name: "dashboard-cache",
@@ -53,9 +60,12 @@ export const dashboardCacheConsumer: EventConsumer = {
   async outside(event, deps) {
     const scope = scoped(deps.db, event.organizationId);
     const result = await scope.db.execute(sql`
-      select user_id::text as caller from memberships where organization_id = ${event.organizationId}::uuid
-      union all
-      select id::text from api_keys where organization_id = ${event.organizationId}::uuid and revoked_at is null`);
+      (select user_id::text as caller from memberships
+        where organization_id = ${event.organizationId}::uuid and role <> 'patient'
+        union all
+        select id::text from api_keys
+        where organization_id = ${event.organizationId}::uuid and revoked_at is null and 'dashboard:read' = any(scopes))
+      order by caller limit ${DASHBOARD_INVALIDATION_MAX}`);
     const callers = rowsOf(CallerRow, result).map((row) => row.caller);
     await Promise.all(callers.map((caller) => deps.cache.delete(`dashboard:v1:${event.organizationId}:${caller}`)));
   },
