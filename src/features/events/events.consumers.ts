@@ -43,9 +43,10 @@ const CallerRow = z.object({ caller: z.string() });
 
 /**
  * Callers whose dashboards one event drops at most: each is a KV call, and an invocation's
- * subrequests are bounded. Past it invalidation is best effort, and the 30 s TTL bounds the rest.
+ * KV operations are bounded (1,000), and a queue batch holds up to 10 events. Past it
+ * invalidation is best effort, and the 30 s TTL bounds the rest.
  */
-export const DASHBOARD_INVALIDATION_MAX = 100;
+export const DASHBOARD_INVALIDATION_MAX = 50;
 
 /**
  * Dashboards are cached per caller for 30 s (`dashboard:v1:<org>:<userId or apiKeyId>`, see
