@@ -35,6 +35,8 @@ interface Page {
 
 const as = (member: Member) => ({ headers: member.headers });
 
+const roundTrips = (response: Response) => Number(/desc="(\d+) round trips"/.exec(response.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
+
 async function book(member: Member, body: Record<string, unknown>) {
   return api("/api/v1/appointments", jsonBody(body, member.headers));
 }
@@ -537,5 +539,24 @@ describe("appointments", () => {
       expect(hidden.status).toBe(404);
       expect((await auditFor(hidden.headers.get("X-Request-ID")))[0]?.metadata).toEqual({ outcome: "denied" });
     });
+  });
+
+  it("costs one SQL round trip per request, audit row and outbox rows included", async () => {
+    const series = await book(m().staff, { patientId: stranger, clinicianId: clinician2.id, ...slot(40, 9), recurrence: { frequency: "weekly", count: 4 } });
+    const created = (await series.json()) as Appointment;
+    const url = `/api/v1/appointments/${created.id}`;
+    const responses = [
+      series,
+      await book(m().staff, { patientId: stranger, clinicianId: clinician2.id, ...slot(40, 9) }),
+      await api(url, as(m().staff)),
+      await api(`/api/v1/appointments?patientId=${stranger}`, as(m().staff)),
+      await api(url, patch({ startsAt: slot(40, 10).startsAt }, { ...m().staff.headers, "If-Match": '"1"' })),
+      await post(m().staff, created.id, "confirm"),
+      await post(m().staff, created.id, "complete"),
+      await post(m().staff, created.id, "cancel", { reason: "Too late" }),
+      await api(url, as(m().caregiver)),
+    ];
+    expect(responses.map((response) => response.status)).toEqual([201, 409, 200, 200, 200, 200, 200, 409, 404]);
+    expect(responses.map(roundTrips)).toEqual(responses.map(() => 1));
   });
 });
