@@ -45,13 +45,11 @@ interface CachedList {
 
 export type CacheRead = { hit: true; clinicians: CachedClinician[] } | { hit: false; version: string };
 
-/** The caller's write stamp (src/lib/deps.ts `writes`), where the platform keeps one. */
-export interface WriteStamps {
-  lastWriteMs(): Promise<number | undefined>;
-  markWrite(): Promise<void>;
-}
-
-type StampDeps = { writes?: WriteStamps | undefined };
+/**
+ * The caller's write stamp (src/lib/deps.ts `writes`). Optional: a caller whose deps type leaves it
+ * out still hands over the request's whole deps object, and a test may pass a bare cache.
+ */
+type StampDeps = { writes?: Deps["writes"] | undefined };
 
 /**
  * A list built less than this after the caller's write counts as built before it: the Worker's and

@@ -1,6 +1,6 @@
 import { firstRow, rowsOf } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
-import { type CachedClinician, invalidateClinicianList, readCachedClinicians, storeCachedClinicians, type WriteStamps } from "#src/features/clinicians/clinicians.cache.ts";
+import { type CachedClinician, invalidateClinicianList, readCachedClinicians, storeCachedClinicians } from "#src/features/clinicians/clinicians.cache.ts";
 import { type WorkingInterval } from "#src/features/clinicians/clinicians.hours.ts";
 import { ClinicianRow, listClinicianRows, upsertWorkingHours, WorkingHoursRow, workingHoursRow } from "#src/features/clinicians/clinicians.repo.ts";
 import type { Deps } from "#src/lib/deps.ts";
@@ -33,7 +33,7 @@ function viewFor(auth: AuthContext, clinicians: CachedClinician[]): ClinicianVie
  * the database, stored for the next reader after the response (`defer`).
  */
 export async function listClinicians(
-  deps: Pick<Deps, "db" | "cache" | "clock" | "defer" | "logger"> & { writes?: WriteStamps | undefined },
+  deps: Pick<Deps, "db" | "cache" | "clock" | "defer" | "logger" | "writes">,
   auth: AuthContext,
 ): Promise<{ data: ClinicianView[]; cache: "hit" | "miss" }> {
   const org = auth.organizationId;
@@ -73,7 +73,7 @@ const mayManageAnyone = (auth: AuthContext) => auth.kind === "api_key" || auth.r
  * member who is no clinician, is a 404.
  */
 export async function putWorkingHours(
-  deps: Pick<Deps, "db" | "cache" | "origin" | "logger"> & { writes?: WriteStamps | undefined },
+  deps: Pick<Deps, "db" | "cache" | "origin" | "logger" | "writes">,
   auth: AuthContext,
   clinicianId: string,
   input: { timezone: string; intervals: WorkingInterval[] },

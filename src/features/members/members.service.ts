@@ -4,7 +4,7 @@ import type { Role } from "#src/db/schema/index.ts";
 import { firstRow } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import { textArray } from "#src/features/api-keys/api-keys.service.ts";
-import { invalidateClinicianList, type WriteStamps } from "#src/features/clinicians/clinicians.cache.ts";
+import { invalidateClinicianList } from "#src/features/clinicians/clinicians.cache.ts";
 import { changeRole, listMemberRows, RemovalOutcome, RoleChangeOutcome, removeMembership } from "#src/features/members/members.repo.ts";
 import { Conflict, Forbidden, NotFound } from "#src/lib/errors.ts";
 import { canAssignRole, ROLE_PERMISSIONS, withCapitalArticle } from "#src/lib/permissions.ts";
@@ -18,7 +18,7 @@ export interface MemberView {
   joinedAt: string;
 }
 
-export type MemberDeps = Pick<Deps, "db" | "origin" | "rateLimiter" | "clock" | "cache" | "logger"> & { writes?: WriteStamps | undefined };
+export type MemberDeps = Pick<Deps, "db" | "origin" | "rateLimiter" | "clock" | "cache" | "logger" | "writes">;
 
 /** The clinicians hot list changes when a clinician comes, goes or changes role. */
 const touchesClinicians = (...roles: (Role | null)[]) => roles.includes("clinician");
