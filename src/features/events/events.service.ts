@@ -14,8 +14,8 @@ export const MAX_DISPATCH_ATTEMPTS = 25;
 /** The sweeper re-enqueues what was not dispatched within this long. */
 export const SWEEP_AFTER_MS = 60_000;
 
-/** Events re-enqueued per sweep at most, oldest first. */
-export const SWEEP_BATCH = 500;
+/** Events re-enqueued per sweep at most, oldest first: each is a queue send (a subrequest). */
+export const SWEEP_BATCH = 200;
 
 const EventRow = z.object({
   id: z.string(),
