@@ -1,14 +1,12 @@
 import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { TenantScope } from "#src/db/scope.ts";
-import { noteHashSql } from "#src/features/notes/notes.canonical.ts";
 import { type AuditOrigin, actorOf, auditOnceFromCte } from "#src/lib/audit.ts";
 import { noteVisible } from "#src/lib/access.ts";
-import { eventFromCte } from "#src/lib/events.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
 /**
- * Every statement here is one round trip: the read or write, its audit row (and, for a
+ * Every statement of the notes feature is one round trip: the read or write, its audit row (and, for a
  * signature, its outbox row) as data-modifying CTEs. Reach is `noteVisible` inside the
  * statement, so a note outside it is indistinguishable from a missing one. Each statement also
  * answers what the service needs to tell 404 from 403, 409, 412 and 422 apart.
@@ -17,7 +15,7 @@ import type { AuthContext } from "#src/middleware/auth.ts";
 export const NOTE_COLUMNS = sql.raw(
   "n.id, n.patient_id, n.appointment_id, n.author_id, n.format, n.content, n.status, n.signed_at, n.signed_by, n.content_hash, n.version, n.created_at, n.updated_at",
 );
-const RETURNING = sql.raw(
+export const RETURNING = sql.raw(
   "id, patient_id, appointment_id, author_id, format, content, status, signed_at, signed_by, content_hash, version, created_at, updated_at",
 );
 
@@ -68,7 +66,7 @@ export const ChangeRow = z.object({
 });
 export const AddendumInsertRow = z.object({ ...Flags, status_current: z.string().nullable() });
 
-const visibleSql = (auth: AuthContext, column: string): SQL => noteVisible(auth, sql.raw(column));
+export const visibleSql = (auth: AuthContext, column: string): SQL => noteVisible(auth, sql.raw(column));
 
 /** Addenda of the note row aliased `n`, oldest first, as json. */
 const addendaJson = (org: string) => sql`(select coalesce(json_agg(json_build_object(
@@ -77,18 +75,18 @@ const addendaJson = (org: string) => sql`(select coalesce(json_agg(json_build_ob
   from note_addenda a where a.organization_id = ${org} and a.note_id = n.id)`;
 
 /** `outcome` for the audit row of a statement over the `hit` CTE (the note, whatever its reach). */
-const outcomeSql = (success: string, extra: SQL = sql``) => sql`case
+export const outcomeSql = (success: string, extra: SQL = sql``) => sql`case
     when not exists (select 1 from hit) then 'not_found'
     when not (select visible from hit) then 'denied' ${extra}
     else ${success}::text end`;
 
 /** The `hit` CTE: the note in the organization, whether the caller may read it, and what the service checks. */
-const hitCte = (scope: TenantScope, auth: AuthContext, id: string) => sql`hit as (
+export const hitCte = (scope: TenantScope, auth: AuthContext, id: string) => sql`hit as (
     select n.id, n.patient_id, n.author_id, n.status, n.version, (${visibleSql(auth, "n.patient_id")}) as visible
     from progress_notes n where n.organization_id = ${scope.organizationId} and n.id = ${id}
   )`;
 
-const hitFlags = sql`exists (select 1 from hit) as found, coalesce((select visible from hit), false) as visible`;
+export const hitFlags = sql`exists (select 1 from hit) as found, coalesce((select visible from hit), false) as visible`;
 
 export function readNote(scope: TenantScope, origin: AuditOrigin, auth: AuthContext, id: string) {
   const org = scope.organizationId;
@@ -157,7 +155,7 @@ export interface NoteWrite {
 }
 
 /** Whether `appointmentId` (when given) is an appointment of the patient in `patientExpr`. */
-const appointmentOk = (org: string, patientExpr: SQL, appointmentId: string | null | undefined): SQL =>
+export const appointmentOk = (org: string, patientExpr: SQL, appointmentId: string | null | undefined): SQL =>
   appointmentId
     ? sql`exists (select 1 from appointments ap where ap.organization_id = ${org} and ap.patient_id = ${patientExpr} and ap.id = ${appointmentId}::uuid)`
     : sql`true`;
@@ -195,123 +193,3 @@ export function insertNote(
     )
     select ${hitFlags}, (select ok from check_appointment) as appointment_ok, n.* from (select 1) as one left join created n on true`);
 }
-
-/** The `hit` flags and current state a change statement answers with its row. */
-const changeFlags = sql`${hitFlags}, (select author_id from hit) as author_id_current, (select status from hit) as status_current,
-  (select version from hit) as version_current`;
-
-export function updateDraft(
-  scope: TenantScope,
-  origin: AuditOrigin,
-  auth: AuthContext & { userId: string },
-  input: NoteWrite & { id: string; version: number; appointmentId: string | null | undefined },
-) {
-  const org = scope.organizationId;
-  const keepAppointment = input.appointmentId === undefined;
-  const failures = sql`when (select author_id from hit) <> ${auth.userId}::uuid then 'forbidden'
-    when (select status from hit) <> 'draft' then 'conflict'
-    when (select version from hit) <> ${input.version}::int then 'stale'
-    when not (select ok from check_appointment) then 'invalid_appointment'`;
-  return scope.db.execute(sql`
-    with ${hitCte(scope, auth, input.id)},
-    check_appointment as (
-      select ${appointmentOk(org, sql`(select patient_id from hit)`, input.appointmentId)} as ok
-    ), changed as (
-      update progress_notes n set format = ${input.format}::text, content = ${JSON.stringify(input.content)}::jsonb,
-        appointment_id = ${keepAppointment ? sql`n.appointment_id` : sql`${input.appointmentId ?? null}::uuid`},
-        version = n.version + 1, updated_at = now()
-      where n.organization_id = ${org} and n.id = ${input.id} and (${visibleSql(auth, "n.patient_id")})
-        and n.author_id = ${auth.userId}::uuid and n.status = 'draft' and n.version = ${input.version}::int
-        and (select ok from check_appointment)
-      returning ${RETURNING}
-    ), audit as (
-      ${auditOnceFromCte("changed", origin, {
-        action: "note.updated",
-        organizationId: org,
-        ...actorOf(auth),
-        targetType: "note",
-        targetId: input.id,
-        patientIds: sql`(select coalesce(array_agg(patient_id), '{}'::uuid[]) from hit)`,
-        metadata: sql`jsonb_build_object('outcome', ${outcomeSql("updated", failures)})`,
-      })}
-    )
-    select ${changeFlags}, (select ok from check_appointment) as appointment_ok, n.* from (select 1) as one left join changed n on true`);
-}
-
-/**
- * Draft → signed, by its author: the signer, the time and the hash of the canonical content
- * (notes.canonical.ts), its `note.signed` outbox row and its audit row, in one statement.
- */
-export function signDraft(scope: TenantScope, origin: AuditOrigin, auth: AuthContext & { userId: string }, input: { id: string; eventId: string }) {
-  const org = scope.organizationId;
-  const failures = sql`when (select author_id from hit) <> ${auth.userId}::uuid then 'forbidden'
-    when (select status from hit) <> 'draft' then 'conflict'`;
-  return scope.db.execute(sql`
-    with ${hitCte(scope, auth, input.id)},
-    signed as (
-      update progress_notes n set status = 'signed', signed_at = now(), signed_by = ${auth.userId}::uuid,
-        content_hash = ${noteHashSql("n")}, version = n.version + 1, updated_at = now()
-      where n.organization_id = ${org} and n.id = ${input.id} and (${visibleSql(auth, "n.patient_id")})
-        and n.author_id = ${auth.userId}::uuid and n.status = 'draft'
-      returning ${RETURNING}
-    ), event as (
-      ${eventFromCte("signed", origin, {
-        id: input.eventId,
-        organizationId: org,
-        type: "note.signed",
-        subjectType: "note",
-        subjectId: sql`id`,
-        payload: sql`jsonb_build_object('noteId', id, 'patientId', patient_id, 'authorId', author_id, 'status', status)`,
-      })}
-    ), audit as (
-      ${auditOnceFromCte("signed", origin, {
-        action: "note.signed",
-        organizationId: org,
-        ...actorOf(auth),
-        targetType: "note",
-        targetId: input.id,
-        patientIds: sql`(select coalesce(array_agg(patient_id), '{}'::uuid[]) from hit)`,
-        metadata: sql`jsonb_build_object('outcome', ${outcomeSql("signed", failures)}, 'contentHash', max(c.content_hash))`,
-      })}
-    )
-    select ${changeFlags}, true as appointment_ok, n.* from (select 1) as one left join signed n on true`);
-}
-
-/** An addendum to a signed note: append-only, signed by its author (hash computed by the caller). */
-export function insertAddendum(
-  scope: TenantScope,
-  origin: AuditOrigin,
-  auth: AuthContext & { userId: string },
-  input: { id: string; noteId: string; body: string; contentHash: string; eventId: string },
-) {
-  const org = scope.organizationId;
-  return scope.db.execute(sql`
-    with ${hitCte(scope, auth, input.noteId)},
-    added as (
-      insert into note_addenda (id, organization_id, note_id, author_id, body, content_hash)
-      select ${input.id}::uuid, ${org}::uuid, hit.id, ${auth.userId}::uuid, ${input.body}::text, ${input.contentHash}::text
-      from hit where hit.visible and hit.status = 'signed'
-      returning id, note_id, author_id, body, content_hash, signed_at, created_at
-    ), event as (
-      ${eventFromCte("added", origin, {
-        id: input.eventId,
-        organizationId: org,
-        type: "note.signed",
-        subjectType: "note",
-        subjectId: sql`note_id`,
-        payload: sql`jsonb_build_object('noteId', note_id, 'addendumId', id, 'patientId', (select patient_id from hit), 'authorId', author_id, 'status', 'signed')`,
-      })}
-    ), audit as (
-      ${auditOnceFromCte("added", origin, {
-        action: "note.addendum_added",
-        organizationId: org,
-        ...actorOf(auth),
-        targetType: "note",
-        targetId: input.noteId,
-        patientIds: sql`(select coalesce(array_agg(patient_id), '{}'::uuid[]) from hit)`,
-        metadata: sql`jsonb_build_object('outcome', ${outcomeSql("added", sql`when (select status from hit) <> 'signed' then 'conflict'`)}, 'addendumId', ${input.id}::text)`,
-      })}
-    )
-    select ${hitFlags}, (select status from hit) as status_current, a.* from (select 1) as one left join added a on true`);
-}
-

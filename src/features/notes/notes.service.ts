@@ -7,7 +7,6 @@ import {
   AddendumRow,
   ChangeRow,
   CreateRow,
-  insertAddendum,
   insertNote,
   ListFlags,
   listNotes,
@@ -15,9 +14,8 @@ import {
   NoteListRow,
   NoteRow,
   readNote,
-  signDraft,
-  updateDraft,
 } from "#src/features/notes/notes.repo.ts";
+import { insertAddendum, signDraft, updateDraft } from "#src/features/notes/notes.changes.repo.ts";
 import { renderSnippet, searchStatement } from "#src/features/notes/notes.search.ts";
 import { decodeCursor, pageOf } from "#src/lib/cursor.ts";
 import type { Deps } from "#src/lib/deps.ts";
