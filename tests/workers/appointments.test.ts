@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { appointments, auditEvents, domainEvents, workingHours } from "#src/db/schema/index.ts";
+import { withinWorkingHours } from "#src/features/clinicians/clinicians.hours.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { addMember, insertCaredPatient, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Member, patch, type Tenant } from "./fixtures.ts";
@@ -103,6 +104,13 @@ describe("appointments", () => {
       const audit = await auditFor(response.headers.get("X-Request-ID"));
       expect(audit).toHaveLength(1);
       expect(audit[0]).toMatchObject({ action: "appointment.scheduled", targetId: body.id, patientIds: [berliner], actorUserId: m().staff.id });
+    });
+
+    it("refuses to book a discharged patient with 422", async () => {
+      const discharged = await insertPatient(tenant, { status: "discharged" });
+      const response = await book(m().staff, { patientId: discharged, clinicianId: m().clinician.id, ...slot(2, 15) });
+      expect(response.status).toBe(422);
+      expect(JSON.stringify((await problemOf(response)).errors)).toContain("body.patientId");
     });
 
     it("refuses invalid bodies with 422 naming the field", async () => {
@@ -275,6 +283,38 @@ describe("appointments", () => {
       const sunday = await book(m().owner, body("2027-06-13T10:00:00+02:00", "2027-06-13T11:00:00+02:00"));
       expect(sunday.status).toBe(422);
       expect((await problemOf(sunday)).detail).toContain("overrideWorkingHours");
+    });
+
+    it("decides as withinWorkingHours (availability's rule) does, DST changes and merged intervals included", async () => {
+      const shifts = [
+        { weekday: 1, start: "09:00", end: "12:00" },
+        { weekday: 1, start: "12:00", end: "17:00" },
+        { weekday: 7, start: "01:00", end: "04:00" },
+        { weekday: 3, start: "02:30", end: "05:00" },
+      ];
+      const clinician = await addMember(tenant, "clinician");
+      const patientId = await insertPatient(tenant, { careTeam: [{ userId: clinician.id }] });
+      await testDb().insert(workingHours).values({ organizationId: tenant.organizationId, userId: clinician.id, timezone: "Europe/Berlin", intervals: shifts });
+      const cases: [string, string][] = [
+        ["2027-03-22T11:30:00+01:00", "2027-03-22T12:30:00+01:00"], // across two touching intervals
+        ["2027-03-22T08:30:00+01:00", "2027-03-22T09:30:00+01:00"],
+        ["2027-03-22T16:30:00+01:00", "2027-03-22T17:00:00+01:00"],
+        ["2027-03-22T16:30:00+01:00", "2027-03-22T17:01:00+01:00"],
+        ["2027-03-28T01:00:00+01:00", "2027-03-28T04:00:00+02:00"], // Sunday of the spring change: 01:00–04:00 lasts two hours
+        ["2027-03-28T00:30:00Z", "2027-03-28T01:30:00Z"],
+        ["2027-03-28T01:30:00Z", "2027-03-28T02:30:00Z"],
+        ["2027-10-31T01:00:00+02:00", "2027-10-31T04:00:00+01:00"], // Sunday of the autumn change: four hours
+        ["2027-10-31T02:30:00Z", "2027-10-31T03:00:00Z"],
+        ["2027-10-31T03:00:00Z", "2027-10-31T03:30:00Z"],
+        ["2027-03-24T02:30:00+01:00", "2027-03-24T05:00:00+01:00"],
+        ["2027-03-24T02:00:00+01:00", "2027-03-24T03:00:00+01:00"],
+      ];
+      for (const [startsAt, endsAt] of cases) {
+        const expected = withinWorkingHours(shifts, "Europe/Berlin", new Date(startsAt), new Date(endsAt));
+        const response = await book(m().staff, { patientId, clinicianId: clinician.id, startsAt, endsAt });
+        expect(response.status, `${startsAt}–${endsAt}`).toBe(expected ? 201 : 422);
+        if (response.status === 201) expect((await post(m().staff, ((await response.json()) as Appointment).id, "cancel", { reason: "probe" })).status).toBe(200);
+      }
     });
 
     it("holds a reschedule to the hours as well", async () => {
