@@ -81,6 +81,16 @@ describe("care teams", () => {
     expect(team).toHaveLength(2);
   });
 
+  it("leaves exactly one primary when new primaries race", async () => {
+    const id = await caredPatient();
+    const candidates = await Promise.all([addMember(tenant, "clinician"), addMember(tenant, "clinician"), addMember(tenant, "caregiver")]);
+    const responses = await Promise.all(candidates.map((candidate) => add(id, tenant.members.owner, { userId: candidate.id, relationship: "covering", isPrimary: true })));
+    for (const response of responses) expect([201, 409]).toContain(response.status);
+    expect(responses.some((response) => response.status === 201)).toBe(true);
+    const primaries = (await teamOf(id, tenant.members.owner)).filter((member) => member.isPrimary);
+    expect(primaries).toHaveLength(1);
+  });
+
   it("refuses a second primary from the schema itself (care_team_one_primary)", async () => {
     const id = await caredPatient();
     const insert = testDb().insert(careTeamMembers).values({ organizationId: tenant.organizationId, patientId: id, userId: tenant.members.caregiver.id, relationship: "x", isPrimary: true });

@@ -274,6 +274,17 @@ describe("GET, PATCH and DELETE /patients/{id}", () => {
     expect(garbage.status).toBe(412);
   });
 
+  it("lets one of two concurrent PATCHes with the same If-Match win; the other gets 412", async () => {
+    const id = await caredPatient(tenant, "Concurrent Edit");
+    const edits = ["First Writer", "Second Writer"].map((preferredName) =>
+      api(`/api/v1/patients/${id}`, patch({ preferredName }, { ...tenant.members.owner.headers, "If-Match": '"1"' })),
+    );
+    const statuses = (await Promise.all(edits)).map((response) => response.status).sort();
+    expect(statuses).toEqual([200, 412]);
+    const [row] = await testDb().select().from(patients).where(eq(patients.id, id));
+    expect(row?.version).toBe(2);
+  });
+
   it("PATCH validates (422), and answers 404 outside the reach, 403 without patients:write", async () => {
     const id = await caredPatient(tenant, "Patch Rules");
     const tag = { "If-Match": '"1"' };
@@ -534,5 +545,37 @@ describe("the role and relationship matrix", () => {
       owner: true, admin: true, clinicianOnTeam: true, clinicianOffTeam: false, staff: true, caregiverOnTeam: true, caregiverOffTeam: false,
       patientOwn: true, patientOther: false, keyWithScope: true, keyWithoutScope: 403, foreignOwner: false,
     });
+  });
+});
+
+describe("the audit trail of every patient route", () => {
+  it("has one row carrying the request id for each request, successes and 404s alike", async () => {
+    const tenant = await createTenant("Audit Walk Practice");
+    const owner = tenant.members.owner;
+    const created = await createdPatient(owner, { name: "Walked" });
+    const id = created.id;
+    const missing = uuidv7();
+    const steps: [string, string, RequestInit, string][] = [
+      ["list", "/api/v1/patients?q=walked", { headers: owner.headers }, "patient.listed"],
+      ["read", `/api/v1/patients/${id}`, { headers: owner.headers }, "patient.read"],
+      ["read-404", `/api/v1/patients/${missing}`, { headers: owner.headers }, "patient.read"],
+      ["patch", `/api/v1/patients/${id}`, patch({ preferredName: "W" }, { ...owner.headers, "If-Match": '"1"' }), "patient.updated"],
+      ["patch-412", `/api/v1/patients/${id}`, patch({ preferredName: "W" }, { ...owner.headers, "If-Match": '"1"' }), "patient.updated"],
+      ["team", `/api/v1/patients/${id}/care-team`, { headers: owner.headers }, "care_team.read"],
+      ["team-add", `/api/v1/patients/${id}/care-team`, jsonBody({ userId: tenant.members.caregiver.id, relationship: "aunt" }, owner.headers), "care_team.added"],
+      ["team-remove", `/api/v1/patients/${id}/care-team/${tenant.members.caregiver.id}`, { method: "DELETE", headers: owner.headers }, "care_team.removed"],
+      ["team-remove-404", `/api/v1/patients/${missing}/care-team/${tenant.members.caregiver.id}`, { method: "DELETE", headers: owner.headers }, "care_team.removed"],
+      ["archive", `/api/v1/patients/${id}`, { method: "DELETE", headers: owner.headers }, "patient.archived"],
+      ["create-403", "/api/v1/patients", jsonBody({ name: "No" }, tenant.members.caregiver.headers), "access.denied"],
+    ];
+    for (const [label, path, init, action] of steps) {
+      const requestId = requestIdOf(`walk-${label}`);
+      const response = await api(path, { ...init, headers: { ...(init.headers as Record<string, string>), "X-Request-ID": requestId } });
+      expect(response.headers.get("X-Request-ID")).toBe(requestId);
+      expect(response.status, label).toBeLessThan(500);
+      const rows = await auditFor(requestId);
+      expect(rows.map((row) => row.action), label).toEqual([action]);
+      if (action !== "access.denied") expect(rows[0]?.patientIds, label).toEqual(label.endsWith("404") ? [] : [id]);
+    }
   });
 });
