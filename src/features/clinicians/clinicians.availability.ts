@@ -16,7 +16,7 @@ export interface Slot {
   localStart: string;
 }
 
-export interface AvailabilityQuery {
+export interface SlotQuery {
   clinicianId: string;
   from: string;
   to: string;
@@ -77,7 +77,7 @@ export function cutSlots(
  * from the Unix epoch (whole hours and quarters in whole-hour zones), as bookings are not
  * restricted then either.
  */
-export async function availability(deps: Pick<Deps, "db">, auth: AuthContext, query: AvailabilityQuery) {
+export async function availability(deps: Pick<Deps, "db">, auth: AuthContext, query: SlotQuery) {
   const from = new Date(query.from);
   const to = new Date(query.to);
   const row = firstRow(AvailabilityRow, await availabilityRow(scoped(deps.db, auth.organizationId), query.clinicianId, from, to));

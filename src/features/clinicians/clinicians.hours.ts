@@ -19,7 +19,6 @@ export interface InstantRange {
   end: Date;
 }
 
-const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 /** Longest range expanded at once (a booking or an availability query is far shorter). */
 const MAX_EXPANDED_DAYS = 400;
@@ -151,7 +150,8 @@ export function expandWorkingHours(
 /**
  * Whether [startsAt, endsAt) lies wholly inside the clinician's working hours. No working hours
  * set (null, undefined or an empty list) means no restriction: true. An empty or inverted range,
- * or one longer than 400 days, is false.
+ * or one longer than 400 days, is false. `timezone` must be an IANA zone the runtime knows (PUT
+ * working-hours checks it); Intl throws a RangeError otherwise.
  */
 export function withinWorkingHours(
   intervals: readonly WorkingInterval[] | null | undefined,
@@ -167,9 +167,4 @@ export function withinWorkingHours(
     ranges[0]?.start.getTime() === startsAt.getTime() &&
     ranges[0]?.end.getTime() === endsAt.getTime()
   );
-}
-
-/** Whole minutes between two instants (for slot arithmetic). */
-export function minutesBetween(start: Date, end: Date): number {
-  return Math.floor((end.getTime() - start.getTime()) / MINUTE_MS);
 }
