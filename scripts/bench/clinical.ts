@@ -86,9 +86,15 @@ export async function seedCallers(env: NodeJS.ProcessEnv, count: number): Promis
   return Promise.all(ids.map((userId) => signAccessToken(config, { userId, organizationId: DEMO_ORGANIZATION.id, role: "owner", sessionId: randomUUID() })));
 }
 
-/** 10,000 notes by the bench clinician over the bench patients: the notes feature's seeder. */
+/**
+ * 10,000 notes by the bench clinician over the bench patients (the notes feature's seeder), then
+ * fresh planner statistics: a bulk load leaves none, and a database in service has them.
+ */
 export async function seedNotes(env: NodeJS.ProcessEnv, fixture: ClinicalFixture, count = BENCH_NOTES): Promise<{ inserted: number; query: string }> {
-  return seedNotesOf({ env, organizationId: DEMO_ORGANIZATION.id, authorId: fixture.clinicianId, patientIds: fixture.patientIds, count });
+  const seeded = await seedNotesOf({ env, organizationId: DEMO_ORGANIZATION.id, authorId: fixture.clinicianId, patientIds: fixture.patientIds, count });
+  const sql = database(env);
+  await inSystemScope(sql, ["users", "memberships", "patients", "care_team_members", "working_hours", "appointments", "progress_notes", "note_addenda"].map((table) => sql.query(`analyze ${table}`)));
+  return seeded;
 }
 
 /**

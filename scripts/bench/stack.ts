@@ -1,14 +1,17 @@
 // Starts `node scripts/dev.ts` on free ports with a throwaway database (a PGlite directory, or a
 // fresh database on LOCAL_POSTGRES_URL's server), its output in a log file, and stops the whole
 // process tree again (dev.ts, the gateway, wrangler, workerd). Also starts the bare Worker the
-// bench compares against, under its own `wrangler dev` with the same flags.
-import { spawn } from "node:child_process";
+// bench compares against, under its own `wrangler dev` with the same flags. With `snapshot`, both
+// run from a copy of the committed tree (`git archive HEAD`, node_modules linked in), so edits to
+// the working tree meanwhile neither reload nor break the Workers under measurement.
+import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { persistentDevSecrets } from "../dev-secrets.ts";
 import { freshPostgresDatabase } from "../test-database.ts";
 import type { ScratchDatabase } from "../test-database.ts";
 import { descendants, readStat } from "./proc.ts";
@@ -108,10 +111,26 @@ export interface StackOptions {
   timeoutMs?: number;
   /** Worker configuration on top of dev.ts's defaults (dev.ts takes config keys from the environment). */
   config?: Record<string, string>;
+  /** Run from this tree (see `snapshotTree`) instead of the working tree. */
+  root?: string;
+}
+
+/**
+ * The committed tree (HEAD) extracted under `dir`, with the working tree's node_modules linked
+ * in: what `wrangler dev` watches there changes only when the bench changes it.
+ */
+export function snapshotTree(dir: string): string {
+  const tree = join(dir, "tree");
+  mkdirSync(tree, { recursive: true });
+  const archive = execFileSync("git", ["archive", "--format=tar", "HEAD"], { cwd: ROOT, maxBuffer: 512 * 1024 * 1024 });
+  execFileSync("tar", ["-x", "-C", tree], { input: archive });
+  symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"), "dir");
+  return tree;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const timeoutMs = options.timeoutMs ?? 120_000;
+  const root = options.root ?? ROOT;
   const dir = mkdtempSync(join(tmpdir(), "tend-bench-"));
   const logPath = join(dir, "dev.log");
   const port = await freePort(Number(process.env.BENCH_PORT ?? 8797));
@@ -122,6 +141,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = openSync(logPath, "a");
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    // The working tree's development secrets, so a snapshot's Worker signs and peppers as this process does.
+    ...(root === ROOT ? {} : persistentDevSecrets(join(ROOT, ".data", "dev-secrets.json"))),
     ...(options.config ?? BENCH_CONFIG),
     PORT: String(port),
     GATEWAY_PORT: String(gatewayPort),
@@ -130,7 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   if (scratch) env.LOCAL_POSTGRES_URL = scratch.url;
   else delete env.LOCAL_POSTGRES_URL;
-  const child = spawn(process.execPath, [join(ROOT, "scripts", "dev.ts")], { cwd: ROOT, env, detached: true, stdio: ["ignore", log, log] });
+  const child = spawn(process.execPath, [join(root, "scripts", "dev.ts")], { cwd: root, env, detached: true, stdio: ["ignore", log, log] });
   const pid = child.pid;
   if (pid === undefined) throw new Error("could not spawn scripts/dev.ts");
 
@@ -172,16 +193,16 @@ export interface BareWorker {
   stop(): Promise<void>;
 }
 
-export async function startBareWorker(timeoutMs = 60_000): Promise<BareWorker> {
+export async function startBareWorker(timeoutMs = 60_000, root = ROOT): Promise<BareWorker> {
   const dir = mkdtempSync(join(tmpdir(), "tend-bench-bare-"));
   const port = await freePort(0);
   const log = openSync(join(dir, "wrangler.log"), "a");
-  const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-  const config = join(ROOT, "scripts", "bench", "bare-wrangler.toml");
+  const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+  const config = join(root, "scripts", "bench", "bare-wrangler.toml");
   const args = ["dev", "--config", config, "--port", String(port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--persist-to", join(dir, "state")];
-  const path = [dirname(process.execPath), join(ROOT, "node_modules", ".bin"), process.env.PATH].join(":");
+  const path = [dirname(process.execPath), join(root, "node_modules", ".bin"), process.env.PATH].join(":");
   const child = spawn(process.execPath, [wrangler, ...args], {
-    cwd: ROOT,
+    cwd: root,
     detached: true,
     stdio: ["ignore", log, log],
     env: { ...process.env, PATH: path, WRANGLER_SEND_METRICS: "false" },
