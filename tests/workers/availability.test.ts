@@ -191,6 +191,47 @@ describe("working hours", () => {
   });
 });
 
+describe("hostile input", () => {
+  it("answers a problem, never a 5xx, to malformed working hours and availability queries", async () => {
+    const tenant = await createTenant("Hostile Input Practice");
+    const { clinician } = tenant.members;
+    const bodies: unknown[] = [
+      null,
+      [],
+      "x",
+      { timezone: "\u0000", intervals: [] },
+      { timezone: "x".repeat(10_000), intervals: [] },
+      { timezone: "UTC", intervals: "no" },
+      { timezone: "UTC", intervals: [{ weekday: "1", start: "09:00", end: "10:00" }] },
+      { timezone: "UTC", intervals: [{ weekday: 1, start: "09:00", end: "10:00", note: "x" }] },
+      { timezone: "UTC", intervals: [{ weekday: 1e308, start: "09:00", end: "10:00" }] },
+      { timezone: "UTC", intervals: [null] },
+    ];
+    for (const body of bodies) {
+      const response = await putHours(clinician.id, body, clinician.headers);
+      expect(response.status, JSON.stringify(body).slice(0, 60)).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      await problemOf(response);
+    }
+    const base = { clinicianId: clinician.id, from: "2027-04-05T00:00:00Z", to: "2027-04-06T00:00:00Z", duration: "30" };
+    const queries = [
+      { ...base, duration: "1e309" },
+      { ...base, duration: "NaN" },
+      { ...base, step: "-15" },
+      { ...base, from: "2027-13-01T00:00:00Z" },
+      { ...base, from: "2027-04-05T00:00:00+25:00" },
+      { ...base, to: "9999-12-31T23:59:59Z" },
+      { ...base, clinicianId: "00000000-0000-0000-0000-000000000000" },
+    ];
+    for (const query of queries) {
+      const response = await api(`/api/v1/availability?${new URLSearchParams(query)}`, { headers: clinician.headers });
+      expect(response.status, JSON.stringify(query)).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      await problemOf(response);
+    }
+  });
+});
+
 interface AvailabilityBody {
   timezone: string;
   workingHoursSet: boolean;
