@@ -148,6 +148,8 @@ describe("note search", () => {
     ["only spaces", "   "],
     ["only stop words", "the and of"],
     ["only punctuation", "!!! ---"],
+    ["only an excluded word", "-anxiety"],
+    ["an alternative that is only an exclusion", "anxiety or -sleep"],
     ["a query over 200 characters", "a".repeat(201)],
     ["control characters", "anxiety\u0001"],
   ])("answers 422 naming query.q for %s, and audits nothing", async (_label, q) => {

@@ -80,19 +80,22 @@ export interface SearchInput {
  * (`noteVisible`) are ranked, paged and counted, so nothing about another note leaks. A note's
  * rank is its body's ts_rank_cd plus its best addendum's; ties break on id, and the cursor
  * carries (rank, id). Headlines are computed for the page only. The audit row names the notes
- * and patients returned; a query with no lexemes (only stop words) writes none, and the
- * service answers 422.
+ * and patients returned; a query with nothing to look for (only stop words, punctuation or
+ * negations) writes none, and the service answers 422.
  */
 export function searchStatement(scope: TenantScope, origin: AuditOrigin, auth: AuthContext, input: SearchInput): SQL {
   const org = scope.organizationId;
   const query = sql`websearch_to_tsquery('english', ${input.q}::text)`;
   const after = input.after;
   const visible = noteVisible(auth, sql.raw("n.patient_id"));
+  // A query the GIN index can serve: some word to look for on every branch (querytree is 'T'
+  // for one that is only negations, like "-anxiety" or "anxiety or -sleep", and '' when empty).
+  const searchable = sql`(querytree(${query}) not in ('', 'T'))`;
   return sql`
     with matched as (
-      select n.id from progress_notes n where n.organization_id = ${org} and n.search @@ ${query}
+      select n.id from progress_notes n where ${searchable} and n.organization_id = ${org} and n.search @@ ${query}
       union
-      select a.note_id from note_addenda a where a.organization_id = ${org} and a.search @@ ${query}
+      select a.note_id from note_addenda a where ${searchable} and a.organization_id = ${org} and a.search @@ ${query}
     ), ranked as (
       select ${NOTE_COLUMNS},
         (select count(*) from note_addenda a where a.organization_id = ${org} and a.note_id = n.id)::int as addenda_count,
@@ -111,7 +114,7 @@ export function searchStatement(scope: TenantScope, origin: AuditOrigin, auth: A
     ), summary as (
       select coalesce(array_agg(id order by rank desc, id desc), '{}'::uuid[]) as note_ids,
         coalesce(array_agg(distinct patient_id), '{}'::uuid[]) as patient_ids
-      from shown having numnode(${query}) > 0
+      from shown having ${searchable}
     ), audit as (
       ${auditFromCte("summary", origin, {
         action: "note.searched",
@@ -122,7 +125,7 @@ export function searchStatement(scope: TenantScope, origin: AuditOrigin, auth: A
         metadata: sql`jsonb_build_object('noteIds', to_jsonb(note_ids), 'count', cardinality(note_ids))`,
       })}
     )
-    select numnode(${query}) as lexemes, p.*,
+    select ${searchable} as searchable, p.*,
       case when p.in_note then ts_headline('english', ${noteTextSql("p")}, ${query}, ${HEADLINE_OPTIONS}) end as note_headline,
       (select ts_headline('english', ${headlineInput(sql`a.body`)}, ${query}, ${HEADLINE_OPTIONS}) from note_addenda a
         where a.organization_id = ${org} and a.note_id = p.id and a.search @@ ${query}

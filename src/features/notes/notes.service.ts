@@ -203,8 +203,8 @@ export async function searchNotes(deps: NotesDeps, auth: AuthContext, query: { q
   const after = decodeCursor(query.cursor, SearchCursor);
   const scope = scoped(deps.db, auth.organizationId);
   const result = await run(scope.db.execute(searchStatement(scope, deps.origin, auth, { q: query.q, limit: query.limit, after })));
-  if ((firstRow(z.object({ lexemes: z.number().int() }), result)?.lexemes ?? 0) === 0) {
-    throw ValidationFailed([{ path: "query.q", message: "holds no searchable words (only stop words or punctuation)" }]);
+  if (!firstRow(z.object({ searchable: z.boolean() }), result)?.searchable) {
+    throw ValidationFailed([{ path: "query.q", message: "holds no word to look for (only stop words, punctuation or -excluded words)" }]);
   }
   const hits = rowsOf(SearchRow, { rows: notesIn(result) });
   return pageOf(
