@@ -422,6 +422,31 @@ describe("GET /patients", () => {
     }
   });
 
+  it("answers 4xx, never 5xx, to well-formed cursors holding hostile positions", async () => {
+    const forge = (position: unknown) => btoa(JSON.stringify(position)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const id = uuidv7();
+    const forged: [string, unknown][] = [
+      ["q=john", { s: "rank", r: 1e-50, id }],
+      ["q=john", { s: "rank", r: "0.5", id }],
+      ["q=john", { s: "rank", r: 0.5, id: "x" }],
+      ["sort=created_at", { s: "created_at:asc", k: "not a date", id }],
+      ["sort=created_at", { s: "created_at:asc", k: "99999-01-01T00:00:00Z", id }], // a far future: an empty page
+      ["sort=name", { s: "name:asc", k: "a\u0000b", id }],
+      ["sort=name", { s: "name:asc", k: "a", id, extra: 1 }],
+      ["sort=name", ["name:asc", "a", id]],
+      ["sort=name", null],
+    ];
+    for (const [query, position] of forged) {
+      const response = await api(`/api/v1/patients?${query}&cursor=${forge(position)}`, { headers: tenant.members.owner.headers });
+      expect(response.status, JSON.stringify(position)).toBeLessThan(500);
+      if (response.status >= 400) await problemOf(response);
+    }
+    // A cursor naming a row that does not exist (its key read back) is simply an empty page.
+    const gone = await api(`/api/v1/patients?sort=name&cursor=${forge({ s: "name:asc", id })}`, { headers: tenant.members.owner.headers });
+    expect(gone.status).toBe(200);
+    expect(((await gone.json()) as Page).data).toEqual([]);
+  });
+
   it("writes one audit row naming the patients returned, with the request id, in one round trip", async () => {
     const requestId = requestIdOf("list");
     const response = await api("/api/v1/patients?q=john", { headers: withId(tenant.members.owner.headers, requestId) });
