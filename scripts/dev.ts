@@ -95,4 +95,18 @@ async function announceWhenUp(base: string): Promise<void> {
   console.error("dev: the API did not answer within two minutes");
 }
 
+/**
+ * `wrangler dev` fires no Cron Trigger by itself: tick it once a minute, as Cloudflare would
+ * (wrangler.toml `crons`), so the outbox sweeper, audit sealing and the housekeeping run locally too.
+ */
+function tickCronEveryMinute(base: string): void {
+  const tick = () =>
+    fetch(`${base}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`).then(
+      (response) => void response.body?.cancel(),
+      () => undefined,
+    );
+  setInterval(tick, 60_000).unref();
+}
+
 await announceWhenUp(`http://127.0.0.1:${port}`);
+tickCronEveryMinute(`http://127.0.0.1:${port}`);
