@@ -242,3 +242,29 @@ describe("organization-scoped keys", () => {
     expect(stillB.data).toEqual(listB.data);
   });
 });
+
+describe("who may call the clinician routes", () => {
+  it("answers every role as the permissions say", async () => {
+    const tenant = await createTenant("Clinician Matrix Practice");
+    const target = tenant.members.clinician.id;
+    const reads = [
+      "/api/v1/clinicians",
+      `/api/v1/clinicians/${target}/working-hours`,
+      `/api/v1/availability?clinicianId=${target}&from=2027-04-05T00:00:00Z&to=2027-04-06T00:00:00Z&duration=60`,
+    ];
+    const hours = { timezone: "UTC", intervals: [{ weekday: 1, start: "09:00", end: "17:00" }] };
+    const expected: Record<string, { read: number; put: number }> = {
+      owner: { read: 200, put: 200 },
+      admin: { read: 200, put: 200 },
+      clinician: { read: 200, put: 200 },
+      staff: { read: 200, put: 403 },
+      caregiver: { read: 200, put: 403 },
+      patient: { read: 403, put: 403 },
+    };
+    for (const [role, member] of Object.entries(tenant.members)) {
+      for (const path of reads) expect((await api(path, { headers: member.headers })).status, `${role} GET ${path}`).toBe(expected[role]?.read);
+      const put = await api(`/api/v1/clinicians/${target}/working-hours`, jsonBody(hours, member.headers, "PUT"));
+      expect(put.status, `${role} PUT`).toBe(expected[role]?.put);
+    }
+  });
+});
