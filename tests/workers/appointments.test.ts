@@ -119,6 +119,8 @@ describe("appointments", () => {
         [{ ...base, endsAt: base.startsAt }, "body.endsAt"],
         [{ ...base, endsAt: "2027-03-04T09:00:01Z" }, "body.endsAt"],
         [{ ...base, startsAt: "2027-03-03 09:00" }, "body.startsAt"],
+        [{ ...base, startsAt: "0001-01-01T00:00:00+01:00", endsAt: "0001-01-01T00:50:00+01:00" }, "body.startsAt"],
+        [{ ...base, startsAt: "8999-12-31T23:00:00Z", endsAt: "9000-01-01T00:10:00Z" }, "body.endsAt"],
         [{ ...base, kind: "telehealth", videoUrl: "http://meet.example.com/x" }, "body.videoUrl"],
         [{ ...base, kind: "telehealth", location: "Room 1" }, "body.location"],
         [{ ...base, kind: "house_call" }, "body.kind"],

@@ -8,7 +8,15 @@ import { longText, text, timestamp, uuid } from "#src/lib/text.ts";
 export const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
 export const MAX_OCCURRENCES = 52;
 
-const Instant = timestamp().openapi({ description: "ISO 8601 with an offset", example: "2026-12-03T09:00:00Z" });
+/** Sessions happen between 1900 and 9000: outside that, years lose their four digits (BC, 10000) on the way back. */
+const EARLIEST = Date.UTC(1900, 0, 1);
+const LATEST = Date.UTC(9000, 0, 1);
+const Instant = timestamp()
+  .refine((value) => {
+    const at = Date.parse(value);
+    return at >= EARLIEST && at < LATEST;
+  }, "must be between 1900 and 9000")
+  .openapi({ description: "ISO 8601 with an offset", example: "2026-12-03T09:00:00Z" });
 const Location = text(500).trim().min(1);
 const VideoUrl = text(2048)
   .refine((value) => {
