@@ -574,7 +574,7 @@ describe("the role and relationship matrix", () => {
 });
 
 describe("the audit trail of every patient route", () => {
-  it("has one row carrying the request id for each request, successes and 404s alike", async () => {
+  it("has one row carrying the request id for each request, successes and 404s alike, in the request's one round trip", async () => {
     const tenant = await createTenant("Audit Walk Practice");
     const owner = tenant.members.owner;
     const created = await createdPatient(owner, { name: "Walked" });
@@ -598,6 +598,7 @@ describe("the audit trail of every patient route", () => {
       const response = await api(path, { ...init, headers: { ...(init.headers as Record<string, string>), "X-Request-ID": requestId } });
       expect(response.headers.get("X-Request-ID")).toBe(requestId);
       expect(response.status, label).toBeLessThan(500);
+      expect(response.headers.get("Server-Timing"), label).toContain('"1 round trips"');
       const rows = await auditFor(requestId);
       expect(rows.map((row) => row.action), label).toEqual([action]);
       if (action !== "access.denied") expect(rows[0]?.patientIds, label).toEqual(label.endsWith("404") ? [] : [id]);
