@@ -2,7 +2,10 @@ import { env } from "cloudflare:test";
 import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { noteAddenda, progressNotes } from "#src/db/schema/index.ts";
+import { NeonDbError } from "#src/db/neon-errors.ts";
 import { canonicalJson, noteContentHash, noteHashSql } from "#src/features/notes/notes.canonical.ts";
+import { noteProblemFor } from "#src/features/notes/notes.service.ts";
+import { ProblemError } from "#src/lib/errors.ts";
 import { insertCaredPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Tenant } from "./fixtures.ts";
 import { api, testDb } from "./helpers.ts";
@@ -20,6 +23,9 @@ async function asOwner(query: string, params: unknown[] = []): Promise<{ status:
   const body = (await response.json()) as { code?: string };
   return { status: response.status, code: body.code };
 }
+
+/** A database failure as the driver raises it. */
+const dbError = (code: string, constraint?: string) => Object.assign(new NeonDbError("refused"), { code, constraint });
 
 const TRICKY = {
   subjective: 'Said "I\'m fine" \\ then <script>alert(1)</script>',
@@ -111,5 +117,16 @@ describe("signed notes are immutable in the database", () => {
     const bytes = new TextEncoder().encode(canonicalJson({ authorId: tenant.members.clinician.id, body: "Late entry.", noteId: signedId }));
     const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), (byte) => byte.toString(16).padStart(2, "0")).join("");
     expect(row?.contentHash).toBe(digest);
+  });
+
+  it("maps the trigger's refusal to a 409 and the appointment key's to a 422, wherever drizzle wraps them", () => {
+    const signedGuard = noteProblemFor(new Error("wrapped", { cause: dbError("55000") }));
+    expect(signedGuard).toBeInstanceOf(ProblemError);
+    expect((signedGuard as ProblemError).status).toBe(409);
+    const appointment = noteProblemFor(dbError("23503", "progress_notes_appointment_fk")) as ProblemError;
+    expect(appointment.status).toBe(422);
+    expect(appointment.errors).toEqual([expect.objectContaining({ path: "body.appointmentId" })]);
+    expect(noteProblemFor(dbError("23503", "progress_notes_patient_fk"))).toBeUndefined();
+    expect(noteProblemFor(new Error("other"))).toBeUndefined();
   });
 });

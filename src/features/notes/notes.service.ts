@@ -96,18 +96,26 @@ export function normalizedContent(input: NoteInput): Record<string, string> {
 const badAppointment = () =>
   ValidationFailed([{ path: "body.appointmentId", message: "is not an appointment of this patient in your organization" }]);
 
-/** The database's refusals this feature can meet, as the caller's problems (the triggers are the net under the checks). */
+/**
+ * The database's refusals this feature can meet, as the caller's problems: the statements check
+ * first, and these are the net under them (a signed note's trigger, 55000; the composite
+ * appointment key, 23503). Anything else goes on to the app's error path.
+ */
+export function noteProblemFor(error: unknown): Error | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    const fields = current as { code?: unknown; constraint?: unknown; cause?: unknown };
+    if (fields.code === "55000") return Conflict("The note is signed and cannot change: add an addendum instead.");
+    if (fields.code === "23503" && fields.constraint === "progress_notes_appointment_fk") return badAppointment();
+    current = fields.cause;
+  }
+  return undefined;
+}
+
 async function run<T>(statement: Promise<T>): Promise<T> {
   try {
     return await statement;
   } catch (error) {
-    for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-      const fields = current as { code?: unknown; constraint?: unknown; cause?: unknown };
-      if (fields.code === "55000") throw Conflict("The note is signed and cannot change: add an addendum instead.");
-      if (fields.code === "23503" && fields.constraint === "progress_notes_appointment_fk") throw badAppointment();
-      current = fields.cause;
-    }
-    throw error;
+    throw noteProblemFor(error) ?? error;
   }
 }
 
