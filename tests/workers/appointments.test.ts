@@ -5,6 +5,7 @@ import { withinWorkingHours } from "#src/features/clinicians/clinicians.hours.ts
 import { uuidv7 } from "#src/lib/ids.ts";
 import { addMember, insertCaredPatient, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Member, patch, type Tenant } from "./fixtures.ts";
+import { fuzzRequest, mulberry32, type OpenApiDocument, operationsOf, responseDefect } from "./fuzz-engine.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
 
 interface Appointment {
@@ -600,5 +601,25 @@ describe("appointments", () => {
     ];
     expect(responses.map((response) => response.status)).toEqual([201, 409, 200, 200, 200, 200, 200, 409, 404]);
     expect(responses.map(roundTrips)).toEqual(responses.map(() => 1));
+  });
+
+  it("answers 300 malformed requests to its routes without a 5xx, every 4xx a problem", async () => {
+    const seed = (Math.random() * 2 ** 32) >>> 0;
+    const rng = mulberry32(seed);
+    const document = (await (await api("/api/v1/openapi.json")).json()) as OpenApiDocument;
+    const operations = operationsOf(document).filter((operation) => operation.path.startsWith("/api/v1/appointments"));
+    expect(operations).toHaveLength(8);
+    const members = [m().owner, m().staff, m().clinician, m().caregiver, m().patient];
+    const context = { organizationId: tenant.organizationId, memberIds: members.map((member) => member.id), tokens: members.map((member) => member.token), apiKey: undefined, apiKeyId: undefined, password: "" };
+    const defects: string[] = [];
+    for (let index = 0; index < 300; index++) {
+      const operation = operations[Math.floor(rng() * operations.length)];
+      if (!operation) continue;
+      const request = fuzzRequest(index, operation, context, rng);
+      const response = await api(request.path, { method: request.method, headers: request.headers, body: request.body });
+      const defect = responseDefect(response.status, response.headers.get("Content-Type"), await response.text(), request.method);
+      if (defect) defects.push(`${request.method} ${request.path} (${request.mutation}): ${defect}`);
+    }
+    expect(defects, `seed ${seed}`).toEqual([]);
   });
 });
