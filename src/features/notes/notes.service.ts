@@ -47,6 +47,12 @@ const isoOrNull = (value: string | Date | null | undefined): string | null => (v
 const NOT_FOUND = "No such note.";
 const NO_PATIENT = "No such patient.";
 
+/** jsonb keeps keys shortest first; the API shows a format's sections in reading order. */
+const inReadingOrder = (format: NoteFormat, content: Record<string, string>): Record<string, string> => ({
+  ...Object.fromEntries(SECTIONS[format].map((section) => [section, content[section] ?? ""])),
+  ...content,
+});
+
 function noteView(row: z.output<typeof NoteRow>) {
   return {
     id: row.id,
@@ -54,7 +60,7 @@ function noteView(row: z.output<typeof NoteRow>) {
     appointmentId: row.appointment_id,
     authorId: row.author_id,
     format: row.format,
-    content: row.content,
+    content: inReadingOrder(row.format, row.content),
     status: row.status,
     signedAt: isoOrNull(row.signed_at),
     signedBy: row.signed_by,
