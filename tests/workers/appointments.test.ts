@@ -431,6 +431,11 @@ describe("appointments", () => {
       const caredIds = listed.slice(0, 3).map((row) => row.id).sort();
       expect(await ids(m().staff, { clinicianId: m().clinician.id })).toEqual(caredIds);
       expect(await ids(m().staff, { patientId: stranger })).toEqual([listed[3]?.id]);
+      // from/to select the sessions that overlap the window: one under way at `from` is in it.
+      const at = (minutes: number) => new Date(Date.parse(slot(8, 8).startsAt) + minutes * 60_000).toISOString();
+      expect(await ids(m().staff, { from: at(30) })).toEqual(listed.map((row) => row.id).sort());
+      expect(await ids(m().staff, { from: at(50) })).toEqual(listed.slice(1, 3).map((row) => row.id).sort());
+      expect(await ids(m().staff, { from: day.startsAt, to: at(0) })).toEqual([]);
       expect(await ids(m().caregiver)).toEqual(caredIds);
       expect(await ids(m().patient)).toEqual(caredIds);
       expect(await ids(clinician2)).toEqual([listed[3]?.id]);

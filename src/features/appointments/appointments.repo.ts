@@ -31,7 +31,8 @@ const CURSOR_AT = sql.raw(`to_char(a.starts_at at time zone 'UTC', 'YYYY-MM-DD"T
 export function listAppointments(scope: TenantScope, origin: AuditOrigin, auth: AuthContext, filters: ListFilters) {
   const org = scope.organizationId;
   const conditions: SQL[] = [sql`a.organization_id = ${org}`, visibleAs(auth, "a")];
-  if (filters.from) conditions.push(sql`a.ends_at > ${filters.from}::timestamptz`);
+  // Sessions last 24 hours at most (the range check): the starts_at bound lets the index serve `from`.
+  if (filters.from) conditions.push(sql`a.ends_at > ${filters.from}::timestamptz and a.starts_at > ${filters.from}::timestamptz - interval '24 hours'`);
   if (filters.to) conditions.push(sql`a.starts_at < ${filters.to}::timestamptz`);
   if (filters.clinicianId) conditions.push(sql`a.clinician_id = ${filters.clinicianId}::uuid`);
   if (filters.patientId) conditions.push(sql`a.patient_id = ${filters.patientId}::uuid`);
