@@ -23,13 +23,14 @@ import type { Deps } from "#src/lib/deps.ts";
 import { etagOf, expectedVersion, PreconditionFailed } from "#src/lib/etag.ts";
 import { Conflict, NotFound, ValidationFailed } from "#src/lib/errors.ts";
 import { domainEvent, publishEvents } from "#src/lib/events.ts";
+import { invalidateClinicianList } from "#src/features/clinicians/clinicians.cache.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
 /** Another tenant's patient, one outside the caller's reach and a missing one answer the same. */
 export const notFoundPatient = () => NotFound("No such patient.");
 
-export type PatientDeps = Pick<Deps, "db" | "origin" | "clock" | "jobs" | "defer" | "logger">;
+export type PatientDeps = Pick<Deps, "db" | "origin" | "clock" | "jobs" | "defer" | "logger" | "cache" | "writes">;
 
 export interface PatientView {
   id: string;
@@ -198,6 +199,8 @@ export async function createPatient(deps: PatientDeps, auth: AuthContext, body: 
   const outcome = firstRow(WriteOutcome, result);
   if (!outcome?.patient) throw outcome ? linkProblem(outcome) : notFoundPatient();
   publishEvents(deps, org, [event.id]);
+  // The clinicians list counts each clinician's patients: a creator joins the care team.
+  if (joinsCareTeam) await invalidateClinicianList(deps, org);
   return tagged(outcome.patient);
 }
 
@@ -216,6 +219,8 @@ export async function patchPatient(deps: PatientDeps, auth: AuthContext, id: str
     throw PreconditionFailed();
   }
   publishEvents(deps, org, [event.id]);
+  // The clinicians list counts patients not discharged.
+  if (body.status !== undefined) await invalidateClinicianList(deps, org);
   return tagged(outcome.patient);
 }
 
@@ -225,5 +230,7 @@ export async function archivePatientRecord(deps: PatientDeps, auth: AuthContext,
   const event = domainEvent(org, "patient.updated", { type: "patient", id });
   const outcome = firstRow(ArchiveOutcome, await archivePatient(scoped(deps.db, org), deps.origin, auth, { id, eventId: event.id }));
   if (!outcome?.found) throw notFoundPatient();
-  if (outcome.archived) publishEvents(deps, org, [event.id]);
+  if (!outcome.archived) return;
+  publishEvents(deps, org, [event.id]);
+  await invalidateClinicianList(deps, org);
 }
