@@ -91,8 +91,27 @@ async function gatewayStats(gateway: string | undefined, reset: boolean): Promis
   return ((await response.json()) as { sqlRequests: number }).sqlRequests;
 }
 
-async function measure(scenario: Scenario, seconds: number): Promise<Sample> {
+/**
+ * Waits (20 s at most) until the gateway has seen no SQL for a second: the queue consumers of the
+ * previous scenario's domain events (a booking's outbox row) would otherwise run, and count, in
+ * the next one's window. Answers how long it waited.
+ */
+async function settle(gateway: string | undefined, quietMs = 1000, maxMs = 20_000): Promise<number> {
+  if (!gateway) return 0;
+  const started = Date.now();
+  let last = await gatewayStats(gateway, false);
+  while (Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const now = await gatewayStats(gateway, false);
+    if (now === last) break;
+    last = now;
+  }
+  return Date.now() - started;
+}
+
+async function measure(scenario: Scenario, seconds: number, quietGateway?: string): Promise<Sample> {
   const { target } = scenario;
+  await settle(quietGateway ?? target.gateway);
   await gatewayStats(target.gateway, true);
   const reloadsBefore = target.reloads?.() ?? 0;
   const perResponse = { timed: 0, roundTrips: 0, zero: 0 };
@@ -206,8 +225,10 @@ function printTable(rows: Row[], bare: Row): void {
   for (const line of lines) console.log(render(line));
   console.log(`(medians of ${ROUNDS} rounds of ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up; ${CONNECTIONS} connections, login ${LOGIN_CONNECTIONS}; requests and non-2xx are totals)`);
   console.log(
-    "SQL/req is the gateway's count over the run (every request, errors included); hdr SQL/req and 0-SQL share are read\n" +
-      "off each 2xx response's Server-Timing (\"N round trips\"): the share answered with no SQL is the KV hit rate.",
+    "SQL/req is the gateway's count over the run: every request's, errors included, and the background work they set off\n" +
+      "(queue consumers of the outbox's domain events; each scenario starts once the previous one's have drained). hdr SQL/req\n" +
+      "and 0-SQL share are read off each 2xx response's Server-Timing (\"N round trips\"): the request's own round trips,\n" +
+      "which the budgets check, and the share answered with none, the KV hit rate.",
   );
   if (rows.some((r) => r.disturbed)) console.log("* wrangler reloaded the Worker mid-scenario (src/ edited meanwhile): rerun for clean figures");
   console.log(
@@ -224,7 +245,8 @@ function printBudgets(rows: Row[], bare: Row, scenarios: Scenario[], startup: St
     const row = rowOf(scenario.name);
     if (!row) return [];
     return [
-      ...(scenario.sqlBudget === undefined ? [] : [[`${scenario.name} SQL round trips per request`, row.sqlPerRequest, scenario.sqlBudget, ""] as [string, number, number, string]]),
+      // The request's own round trips (Server-Timing); the gateway's count adds the background work it set off.
+      ...(scenario.sqlBudget === undefined ? [] : [[`${scenario.name} SQL round trips per request`, row.headerSqlPerRequest, scenario.sqlBudget, ""] as [string, number, number, string]]),
       // A share at least the budget: reported as the miss share at most 1 - budget.
       ...(scenario.hitBudget === undefined ? [] : [[`${scenario.name} KV misses (hit rate ≥ ${scenario.hitBudget * 100}%)`, 1 - row.zeroSqlShare, 1 - scenario.hitBudget, ""] as [string, number, number, string]]),
     ];
@@ -331,11 +353,11 @@ async function main(): Promise<number> {
     warnIfLimited("POST /api/v1/auth/login", owner.authLimit, 100 * (SECONDS * ROUNDS + WARMUP_SECONDS));
 
     console.log(`bench: warm-up, ${WARMUP_SECONDS} s per scenario…`);
-    for (const scenario of scenarios) await measure(scenario, WARMUP_SECONDS);
+    for (const scenario of scenarios) await measure(scenario, WARMUP_SECONDS, stack.gateway);
     const samples = new Map<string, Sample[]>(scenarios.map((scenario) => [scenario.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const scenario of scenarios) {
-        const sample = await measure(scenario, SECONDS);
+        const sample = await measure(scenario, SECONDS, stack.gateway);
         samples.get(scenario.name)?.push(sample);
         console.log(
           `bench: round ${round} ${scenario.name}: ${fmt(sample.rps)} req/s, p50 ${fmt(sample.p50)} ms, ` +
