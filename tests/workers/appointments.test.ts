@@ -2,6 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { appointments, auditEvents, domainEvents, workingHours } from "#src/db/schema/index.ts";
 import { withinWorkingHours } from "#src/features/clinicians/clinicians.hours.ts";
+import { encodeCursor } from "#src/lib/cursor.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { addMember, insertCaredPatient, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Member, patch, type Tenant } from "./fixtures.ts";
@@ -451,6 +452,13 @@ describe("appointments", () => {
         const response = await api(`/api/v1/appointments?${new URLSearchParams(params)}`, as(m().staff));
         expect(response.status, JSON.stringify(params)).toBe(422);
       }
+      const forged = [{ s: "2026-02-31T00:00:00Z", i: uuidv7() }, { s: "2026-01-01T00:00:00Z", i: "x" }, { s: 5, i: uuidv7() }, []];
+      for (const position of forged) {
+        const response = await api(`/api/v1/appointments?cursor=${encodeCursor(position)}`, as(m().staff));
+        expect(response.status, JSON.stringify(position)).toBe(422);
+      }
+      const ancient = await api(`/api/v1/appointments?cursor=${encodeCursor({ s: "0001-01-01T00:00:00Z", i: uuidv7() })}&limit=1`, as(m().staff));
+      expect(ancient.status).toBe(200);
       const keyResponse = await api("/api/v1/api-keys", jsonBody({ name: "no", scopes: ["patients:read"] }, m().admin.headers));
       const key = ((await keyResponse.json()) as { key: string }).key;
       expect((await api("/api/v1/appointments", { headers: { "X-API-Key": key } })).status).toBe(403);
