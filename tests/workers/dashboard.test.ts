@@ -199,7 +199,9 @@ describe("dashboard cache age", () => {
     const timing = new Timing();
     const counted = createDb(parseConfig(env), { timing });
     const pending: Promise<unknown>[] = [];
-    const deps = { db: counted, cache, clock: { now: () => now }, origin: { ip: null, userAgent: null, requestId: "cache-age" }, defer: (work: Promise<unknown>) => void pending.push(work) };
+    let lastWrite: number | undefined;
+    const writes = { lastWriteMs: async () => lastWrite, markWrite: async () => {} };
+    const deps = { db: counted, cache, clock: { now: () => now }, writes, origin: { ip: null, userAgent: null, requestId: "cache-age" }, defer: (work: Promise<unknown>) => void pending.push(work) };
     const auth = authOf(tenant.members.owner, tenant.organizationId);
 
     expect((await readDashboard(deps, auth)).dashboard.activePatients).toBe(1);
@@ -211,6 +213,18 @@ describe("dashboard cache age", () => {
     now = new Date(now.getTime() + 2_000);
     expect(await readDashboard(deps, auth)).toMatchObject({ cache: "miss", dashboard: { activePatients: 2 } });
     expect(timing.dbCalls).toBe(2);
+    await Promise.all(pending);
+
+    // The caller's own write since the cached read: they read afresh at once.
+    expect((await readDashboard(deps, auth)).cache).toBe("hit");
+    lastWrite = now.getTime() + 1;
+    now = new Date(now.getTime() + 1_000);
+    expect((await readDashboard(deps, auth)).cache).toBe("miss");
+    await Promise.all(pending);
+    expect((await readDashboard(deps, auth)).cache).toBe("hit");
+
+    // The same member under another role (after a role change) never gets the old role's entry.
+    expect((await readDashboard(deps, { ...auth, role: "caregiver", permissions: ROLE_PERMISSIONS.caregiver })).cache).toBe("miss");
   });
 });
 

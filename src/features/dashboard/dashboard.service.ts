@@ -27,7 +27,7 @@ export interface Dashboard {
   adherenceThisWeek: null;
 }
 
-export type DashboardDeps = Pick<Deps, "db" | "origin" | "cache" | "clock" | "defer">;
+export type DashboardDeps = Pick<Deps, "db" | "origin" | "cache" | "clock" | "defer" | "writes">;
 
 /** How long one caller's dashboard is served from KV. */
 export const DASHBOARD_CACHE_SECONDS = 30;
@@ -38,9 +38,12 @@ interface CachedDashboard {
   body: Dashboard;
 }
 
-/** One entry per caller (member or API key): what one caller may see is never served to another. */
-export function dashboardCacheKey(auth: Pick<AuthContext, "organizationId" | "userId" | "apiKeyId">): string {
-  return `dashboard:v1:${auth.organizationId}:${auth.userId ?? auth.apiKeyId ?? "anonymous"}`;
+/**
+ * One entry per caller (member or API key), and per role: what one caller may see is never served
+ * to another, nor to the same member once a role change has narrowed their reach.
+ */
+export function dashboardCacheKey(auth: Pick<AuthContext, "organizationId" | "userId" | "apiKeyId" | "role">): string {
+  return `dashboard:v1:${auth.organizationId}:${auth.userId ?? auth.apiKeyId ?? "anonymous"}:${auth.role ?? "key"}`;
 }
 
 /**
@@ -48,14 +51,18 @@ export function dashboardCacheKey(auth: Pick<AuthContext, "organizationId" | "us
  * otherwise from one audited statement. A hit writes no audit row: it re-serves, to the same
  * caller, exactly what an audited read answered them at most 30 s before (the audit trail names
  * that read, its patients and its request id). The age is checked here because KV's own TTL
- * cannot go below 60 s.
+ * cannot go below 60 s. A caller who changed something since (a booking that marked their write
+ * stamp, `deps.writes`) reads afresh: they see their own change at once.
  */
 export async function readDashboard(deps: DashboardDeps, auth: AuthContext): Promise<{ dashboard: Dashboard; cache: "hit" | "miss" }> {
   const key = dashboardCacheKey(auth);
   const now = deps.clock.now();
   const cached = await deps.cache.get<CachedDashboard>(key);
   const age = cached ? now.getTime() - cached.at : Number.POSITIVE_INFINITY;
-  if (cached && age >= 0 && age < DASHBOARD_CACHE_SECONDS * 1000) return { dashboard: cached.body, cache: "hit" };
+  if (cached && age >= 0 && age < DASHBOARD_CACHE_SECONDS * 1000) {
+    const lastWrite = await deps.writes.lastWriteMs();
+    if (lastWrite === undefined || lastWrite < cached.at) return { dashboard: cached.body, cache: "hit" };
+  }
 
   const dashboard = await buildDashboard(deps, auth, now);
   const entry: CachedDashboard = { at: now.getTime(), body: dashboard };
