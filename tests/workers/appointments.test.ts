@@ -63,6 +63,9 @@ async function auditFor(requestId: string | null) {
 }
 
 /** A slot on its own day, so no two tests collide: `day` counts from 2027-03-01. */
+/** `minutes` after the start of slot(8, 8), as an instant. */
+const at = (minutes: number) => new Date(Date.parse(slot(8, 8).startsAt) + minutes * 60_000).toISOString();
+
 const slot = (day: number, hour = 9, minutes = 50) => {
   const start = new Date(Date.UTC(2027, 2, 1 + day, hour, 0));
   return { startsAt: start.toISOString(), endsAt: new Date(start.getTime() + minutes * 60_000).toISOString() };
@@ -433,7 +436,6 @@ describe("appointments", () => {
       expect(await ids(m().staff, { clinicianId: m().clinician.id })).toEqual(caredIds);
       expect(await ids(m().staff, { patientId: stranger })).toEqual([listed[3]?.id]);
       // from/to select the sessions that overlap the window: one under way at `from` is in it.
-      const at = (minutes: number) => new Date(Date.parse(slot(8, 8).startsAt) + minutes * 60_000).toISOString();
       expect(await ids(m().staff, { from: at(30) })).toEqual(listed.map((row) => row.id).sort());
       expect(await ids(m().staff, { from: at(50) })).toEqual(listed.slice(1, 3).map((row) => row.id).sort());
       expect(await ids(m().staff, { from: day.startsAt, to: at(0) })).toEqual([]);

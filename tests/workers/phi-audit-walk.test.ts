@@ -172,15 +172,17 @@ describe("every patient-data route writes its audit row, carrying the request id
   });
 });
 
+/** The audit rows of one response's request. */
+async function auditOf(response: Response) {
+  const requestId = response.headers.get("X-Request-ID") ?? "";
+  await response.arrayBuffer();
+  const rows = await testDb().execute<{ action: string; metadata: Record<string, unknown> }>(
+    sql`select action, metadata from audit_events where request_id = ${requestId}`,
+  );
+  return rows.rows;
+}
+
 describe("refused attempts at patient data are audited too", () => {
-  const auditOf = async (response: Response) => {
-    const requestId = response.headers.get("X-Request-ID") ?? "";
-    await response.arrayBuffer();
-    const rows = await testDb().execute<{ action: string; metadata: Record<string, unknown> }>(
-      sql`select action, metadata from audit_events where request_id = ${requestId}`,
-    );
-    return rows.rows;
-  };
 
   it.each([
     ["getPatient", () => `/patients/${state.patientId}`],
