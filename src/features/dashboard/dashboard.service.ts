@@ -35,15 +35,18 @@ export const DASHBOARD_CACHE_SECONDS = 30;
 interface CachedDashboard {
   /** When the audited read that built it ran (epoch ms). */
   at: number;
+  /** The role it was built for: after a role change the member's reach differs. */
+  role: string | null;
   body: Dashboard;
 }
 
 /**
- * One entry per caller (member or API key), and per role: what one caller may see is never served
- * to another, nor to the same member once a role change has narrowed their reach.
+ * One entry per caller (member or API key): what one caller may see is never served to another.
+ * (The events feature's dashboard-cache consumer drops these keys when patients or appointments
+ * change.)
  */
-export function dashboardCacheKey(auth: Pick<AuthContext, "organizationId" | "userId" | "apiKeyId" | "role">): string {
-  return `dashboard:v1:${auth.organizationId}:${auth.userId ?? auth.apiKeyId ?? "anonymous"}:${auth.role ?? "key"}`;
+export function dashboardCacheKey(auth: Pick<AuthContext, "organizationId" | "userId" | "apiKeyId">): string {
+  return `dashboard:v1:${auth.organizationId}:${auth.userId ?? auth.apiKeyId ?? "anonymous"}`;
 }
 
 /**
@@ -51,7 +54,8 @@ export function dashboardCacheKey(auth: Pick<AuthContext, "organizationId" | "us
  * otherwise from one audited statement. A hit writes no audit row: it re-serves, to the same
  * caller, exactly what an audited read answered them at most 30 s before (the audit trail names
  * that read, its patients and its request id). The age is checked here because KV's own TTL
- * cannot go below 60 s. A caller who changed something since (a booking that marked their write
+ * cannot go below 60 s. An entry built for another role (before a role change) is never served. A
+ * caller who changed something since (a booking that marked their write
  * stamp, `deps.writes`) reads afresh: they see their own change at once.
  */
 export async function readDashboard(deps: DashboardDeps, auth: AuthContext): Promise<{ dashboard: Dashboard; cache: "hit" | "miss" }> {
@@ -59,13 +63,13 @@ export async function readDashboard(deps: DashboardDeps, auth: AuthContext): Pro
   const now = deps.clock.now();
   const cached = await deps.cache.get<CachedDashboard>(key);
   const age = cached ? now.getTime() - cached.at : Number.POSITIVE_INFINITY;
-  if (cached && age >= 0 && age < DASHBOARD_CACHE_SECONDS * 1000) {
+  if (cached && cached.role === auth.role && age >= 0 && age < DASHBOARD_CACHE_SECONDS * 1000) {
     const lastWrite = await deps.writes.lastWriteMs();
     if (lastWrite === undefined || lastWrite < cached.at) return { dashboard: cached.body, cache: "hit" };
   }
 
   const dashboard = await buildDashboard(deps, auth, now);
-  const entry: CachedDashboard = { at: now.getTime(), body: dashboard };
+  const entry: CachedDashboard = { at: now.getTime(), role: auth.role, body: dashboard };
   deps.defer(deps.cache.put(key, entry, DASHBOARD_CACHE_SECONDS));
   return { dashboard, cache: "miss" };
 }
