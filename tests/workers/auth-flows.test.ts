@@ -76,7 +76,7 @@ describe("sign-up, sign-in and sessions", () => {
     expect(afterLogout.status).toBe(401);
   });
 
-  it("answers a sign-up for a registered email exactly like a new one, and mailbox.sent the owner instead", async () => {
+  it("answers a sign-up for a registered email exactly like a new one, and mails the owner instead", async () => {
     const { email } = await signupUser();
     const fresh = uniqueEmail("fresh");
     const again = await requestSignup(email.toUpperCase(), { organizationName: "Other", name: "X" });
@@ -119,7 +119,7 @@ describe("sign-up, sign-in and sessions", () => {
     }
   });
 
-  it("mailbox.sent one address at most three sign-up links an hour per requesting address, and ten from all", async () => {
+  it("mails one address at most three sign-up links an hour per requesting address, and ten from all", async () => {
     const email = uniqueEmail("flood");
     const ip = uniqueIp();
     for (let i = 0; i < 5; i++) expect((await requestSignup(email, {}, { "CF-Connecting-IP": ip })).status).toBe(202);
@@ -237,7 +237,7 @@ describe("passwords", () => {
     await mailedToken(email, "/reset-password");
   });
 
-  it("mailbox.sent one address at most three reset links an hour per requesting address, and ten from all", async () => {
+  it("mails one address at most three reset links an hour per requesting address, and ten from all", async () => {
     const { email } = await signupUser();
     const ip = uniqueIp();
     for (let i = 0; i < 5; i++) expect((await post("/api/v1/auth/password/forgot", { email }, { "CF-Connecting-IP": ip })).status).toBe(202);

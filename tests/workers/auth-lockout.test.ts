@@ -162,7 +162,7 @@ describe("known devices and the owner's warning", () => {
     expect((await loginWith(members.caregiver.email, PASSWORD, undefined)).status).toBe(200);
   });
 
-  it("mailbox.sent the owner once when the per-account backoff starts, and not for an unknown address", async () => {
+  it("mails the owner once when the per-account backoff starts, and not for an unknown address", async () => {
     const { members } = await createTenant("Warned Practice");
     const { email } = members.patient;
     await failFromMany(email, 19);
