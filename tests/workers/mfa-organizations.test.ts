@@ -33,7 +33,7 @@ async function loginMfa(member: Member, ip: string, organizationId?: string) {
   );
   expect(response.status).toBe(200);
   const body = (await response.json()) as Record<string, unknown>;
-  expect(Object.keys(body).sort()).toEqual(["mfaRequired", "mfaToken"]);
+  expect(Object.keys(body).sort()).toEqual(["deviceToken", "mfaRequired", "mfaToken"]);
   expect(body.mfaRequired).toBe(true);
   return body.mfaToken as string;
 }
