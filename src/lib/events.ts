@@ -81,10 +81,18 @@ export function eventFromCte(
 
 /**
  * After commit: enqueues each event for dispatch, after the response (`defer`). A failed enqueue
- * is only logged: the row is in the outbox, and the sweeper sends it within a minute or two.
+ * is only logged: the row is in the outbox, and the sweeper sends it within a minute or two. It
+ * also marks the caller's write (`deps.writes`, when the deps carry it: a request's always do).
  */
-export function publishEvents(deps: Pick<Deps, "jobs" | "defer" | "logger">, organizationId: string, eventIds: readonly string[]): void {
+export function publishEvents(
+  deps: Pick<Deps, "jobs" | "defer" | "logger"> & { writes?: Deps["writes"] },
+  organizationId: string,
+  eventIds: readonly string[],
+): void {
   if (eventIds.length === 0) return;
+  // A change is a write for read-your-writes caches (the dashboard, the clinicians list): the
+  // caller's stamp is sent now, before the response leaves, so their next request sees it.
+  if (deps.writes) deps.defer(deps.writes.markWrite().catch(() => undefined));
   const sent = Promise.all(eventIds.map((eventId) => deps.jobs.enqueue({ kind: "events.dispatch", organizationId, eventId }))).catch((error: unknown) => {
     deps.logger.log("warn", "events.enqueue_failed", { count: eventIds.length, error: error instanceof Error ? error.name : "unknown" });
   });

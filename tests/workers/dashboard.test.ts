@@ -10,6 +10,7 @@ import { uuidv7 } from "#src/lib/ids.ts";
 import { ROLE_PERMISSIONS } from "#src/lib/permissions.ts";
 import { Timing } from "#src/lib/timing.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
+import { durableRateLimiter } from "#src/platform/cloudflare/adapters.ts";
 import { memoryCache } from "#src/platform/memory/adapters.ts";
 import { addMember, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Member, type Tenant } from "./fixtures.ts";
@@ -267,5 +268,35 @@ describe("dashboard days in the organization's timezone", () => {
       expect(roundTrips(response)).toBe(1);
       expect(body).toMatchObject({ activePatients: 0, today: { total: 0, appointments: [] }, thisWeek: { total: 0 } });
     }
+  });
+});
+
+describe("the writer sees their own change on the dashboard at once", () => {
+  it("a change through the API (an edit, an archive) is a miss for the writer, with the new count", async () => {
+    const tenant = await createTenant("Writer Dashboard Practice");
+    const patientId = await insertPatient(tenant, { name: "Ximena Ruiz" });
+    await insertPatient(tenant, { name: "Yusuf Demir" });
+    const { headers } = tenant.members.staff;
+    expect((await dashboardOf(headers)).body.activePatients).toBe(2);
+    let again = await dashboardOf(headers);
+    for (let attempt = 0; attempt < 20 && again.response.headers.get("X-Cache") !== "hit"; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      again = await dashboardOf(headers);
+    }
+    expect(again.response.headers.get("X-Cache")).toBe("hit");
+    // The Worker's clock only moves on I/O: let the write come after the cached read.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const renamed = await api(`/api/v1/patients/${patientId}`, jsonBody({ preferredName: "Xime" }, { ...headers, "If-Match": '"1"' }, "PATCH"));
+    expect(renamed.status).toBe(200);
+    expect((await dashboardOf(headers)).response.headers.get("X-Cache")).toBe("miss");
+    const archived = await api(`/api/v1/patients/${patientId}`, { method: "DELETE", headers });
+    expect(archived.status).toBe(204);
+    const after = await dashboardOf(headers);
+    expect(after.response.headers.get("X-Cache")).toBe("miss");
+    expect(after.body.activePatients).toBe(1);
+    // The change marked the writer's write where every request of theirs goes (their RateLimiter
+    // object), so this holds wherever KV or the outbox's cache clearing lag behind.
+    const admission = await durableRateLimiter(env.RATE_LIMITER).admit(`user:${tenant.members.staff.id}`, { name: "probe", limit: 10, windowSeconds: 60 });
+    expect(admission.revoked ? undefined : admission.lastWriteMs).toBeGreaterThan(0);
   });
 });
