@@ -4,7 +4,7 @@ import type { Role } from "#src/db/schema/identity.ts";
  * The one role-to-permission matrix. Route guards check permissions, never roles, and API key
  * scopes are a subset of their creator's permissions. README.md shows this table.
  */
-export const PERMISSIONS = [
+const IDENTITY_PERMISSIONS = [
   "profile:self",
   "organization:read",
   "organization:write",
@@ -14,6 +14,10 @@ export const PERMISSIONS = [
   "api-keys:read",
   "api-keys:write",
   "audit:read",
+] as const;
+
+/** What the clinical core adds; a clinician holds all of it (narrowed by relationship). */
+const CLINICAL_PERMISSIONS = [
   "patients:read",
   "patients:write",
   "care-team:write",
@@ -25,6 +29,8 @@ export const PERMISSIONS = [
   "notes:write",
   "dashboard:read",
 ] as const;
+
+export const PERMISSIONS = [...IDENTITY_PERMISSIONS, ...CLINICAL_PERMISSIONS] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -40,30 +46,8 @@ const MANAGERS: Permission[] = [...PERMISSIONS];
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   owner: new Set(MANAGERS),
   admin: new Set(MANAGERS),
-  clinician: new Set([
-    ...EVERYONE,
-    "members:read",
-    "patients:read",
-    "patients:write",
-    "care-team:write",
-    "clinicians:read",
-    "working-hours:write",
-    "appointments:read",
-    "appointments:write",
-    "notes:read",
-    "notes:write",
-    "dashboard:read",
-  ]),
-  staff: new Set([
-    ...EVERYONE,
-    "members:read",
-    "patients:read",
-    "patients:write",
-    "clinicians:read",
-    "appointments:read",
-    "appointments:write",
-    "dashboard:read",
-  ]),
+  clinician: new Set([...EVERYONE, "members:read", ...CLINICAL_PERMISSIONS]),
+  staff: new Set([...EVERYONE, "members:read", "patients:read", "patients:write", "clinicians:read", "appointments:read", "appointments:write", "dashboard:read"]),
   caregiver: new Set([...EVERYONE, "patients:read", "appointments:read", "clinicians:read", "dashboard:read"]),
   patient: new Set([...EVERYONE, "patients:read", "appointments:read"]),
 };
