@@ -16,6 +16,7 @@ import {
 import { type AppointmentChanges, RescheduleOutcome, rescheduleAppointment } from "#src/features/appointments/appointments.reschedule.repo.ts";
 import {
   AppointmentJsonRow,
+  type ListFilters,
   listAppointments,
   readAppointment,
   type Transition,
@@ -74,15 +75,8 @@ async function withRaceRetry<T>(statement: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface ListInput {
-  from?: string;
-  to?: string;
-  clinicianId?: string;
-  patientId?: string;
-  status?: AppointmentStatus;
-  limit: number;
-  cursor?: string;
-}
+/** The list's query: the repository's filters, with the cursor still encoded. */
+export type ListInput = Omit<ListFilters, "after"> & { cursor?: string };
 
 const CursorPosition = z.object({ s: z.iso.datetime().max(40), i: z.uuid() });
 
