@@ -158,7 +158,20 @@ export function problemResponses<const S extends number>(...statuses: S[]): Reco
 
 /** The same, for routes outside the rate limiter (`rateLimited: false`). */
 export function problemResponsesFor<const S extends number>(statuses: readonly S[], options: ProblemResponseOptions = {}): Record<S, ProblemResponse> {
-  return Object.fromEntries(statuses.map((status) => [status, problemResponseSpec(status, options)])) as Record<S, ProblemResponse>;
+  return Object.fromEntries(statuses.map((status) => [status, sharedProblemResponse(status, options.rateLimited === true)])) as Record<S, ProblemResponse>;
+}
+
+/** Every route answering a status the same way shares one (read-only) entry: less startup work. */
+const sharedResponses = new Map<string, ProblemResponse>();
+
+function sharedProblemResponse(status: number, rateLimited: boolean): ProblemResponse {
+  const key = `${status}:${rateLimited}`;
+  let response = sharedResponses.get(key);
+  if (!response) {
+    response = problemResponseSpec(status, { rateLimited });
+    sharedResponses.set(key, response);
+  }
+  return response;
 }
 
 export function toProblem(error: ProblemError, requestId: string, instance: string): Problem {

@@ -4,7 +4,7 @@ import { TokenPairSchema } from "#src/features/auth/auth.sessions.ts";
 import { jsonBody, jsonResponse } from "#src/lib/openapi.ts";
 import { ProblemSchema, problemResponseSpec } from "#src/lib/problem.ts";
 import { defineRoute } from "#src/lib/route.ts";
-import { text, uuid } from "#src/lib/text.ts";
+import { email, text, uuid } from "#src/lib/text.ts";
 
 const tags: ["Auth"] = ["Auth"];
 const Email = text().trim().email().max(254);
@@ -22,7 +22,7 @@ export const ORGANIZATION_CHOICE_EXAMPLE = {
 };
 
 export const UserSchema = z
-  .object({ id: uuid(), email: z.email().max(254), name: text(200), emailVerified: z.boolean(), mfaEnabled: z.boolean() })
+  .object({ id: uuid(), email: email(), name: text(200), emailVerified: z.boolean(), mfaEnabled: z.boolean() })
   .openapi("User");
 
 export const OrganizationSummarySchema = z

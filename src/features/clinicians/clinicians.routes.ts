@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { minutesOf } from "#src/features/clinicians/clinicians.hours.ts";
 import { jsonBody, jsonResponse } from "#src/lib/openapi.ts";
 import { defineRoute } from "#src/lib/route.ts";
-import { text, timestamp, uuid } from "#src/lib/text.ts";
+import { email, text, timestamp, uuid } from "#src/lib/text.ts";
 import { TimeZoneSchema } from "#src/lib/timezone.ts";
 
 export const MAX_INTERVALS = 50;
@@ -65,7 +65,7 @@ export const ClinicianSchema = z
   .object({
     id: uuid(),
     name: text(200),
-    email: z.email().max(254).optional().openapi({ description: "Only for callers who may read members" }),
+    email: email().optional().openapi({ description: "Only for callers who may read members" }),
     timezone: text(64),
     patientCount: z.number().int().min(0).max(1_000_000_000).openapi({ format: "int32", description: "Patients (not discharged) on whose care team they are" }),
   })

@@ -2,15 +2,15 @@ import { z } from "@hono/zod-openapi";
 import { RoleSchema } from "#src/features/members/members.routes.ts";
 import { jsonBody, jsonResponse } from "#src/lib/openapi.ts";
 import { defineRoute } from "#src/lib/route.ts";
-import { text, timestamp, uuid } from "#src/lib/text.ts";
+import { email, text, timestamp, uuid } from "#src/lib/text.ts";
 
 export const InvitationCreateSchema = z
-  .object({ email: z.email().max(254), role: RoleSchema })
+  .object({ email: email(), role: RoleSchema })
   .strict()
   .openapi("InvitationCreate");
 
 export const InvitationSchema = z
-  .object({ id: uuid(), email: z.email().max(254), role: RoleSchema, expiresAt: timestamp() })
+  .object({ id: uuid(), email: email(), role: RoleSchema, expiresAt: timestamp() })
   .openapi("Invitation");
 
 export const InvitationAcceptSchema = z

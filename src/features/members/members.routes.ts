@@ -2,12 +2,12 @@ import { z } from "@hono/zod-openapi";
 import { ROLES } from "#src/db/schema/identity.ts";
 import { jsonBody, jsonResponse } from "#src/lib/openapi.ts";
 import { defineRoute } from "#src/lib/route.ts";
-import { text, timestamp, uuid } from "#src/lib/text.ts";
+import { email, text, timestamp, uuid } from "#src/lib/text.ts";
 
 export const RoleSchema = z.enum(ROLES).openapi("Role");
 
 export const MemberSchema = z
-  .object({ userId: uuid(), email: z.email().max(254), name: text(200), role: RoleSchema, joinedAt: timestamp() })
+  .object({ userId: uuid(), email: email(), name: text(200), role: RoleSchema, joinedAt: timestamp() })
   .openapi("Member");
 
 const MemberListSchema = z

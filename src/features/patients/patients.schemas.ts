@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { COMMUNICATION_STYLES, PATIENT_STATUSES, ROLES, VOICES } from "#src/db/schema/index.ts";
 import { CursorQuery, LimitQuery } from "#src/lib/cursor.ts";
-import { longText, text, timestamp, uuid } from "#src/lib/text.ts";
+import { email, longText, text, timestamp, uuid } from "#src/lib/text.ts";
 import { TimeZoneSchema } from "#src/lib/timezone.ts";
 
 /** The patient record on the wire (camelCase), its read-only fields included. */
@@ -36,7 +36,6 @@ const dateOfBirth = z.iso
   .max(10)
   .refine((value) => value >= EARLIEST_BIRTH_DATE, `must be on or after ${EARLIEST_BIRTH_DATE}`)
   .openapi({ description: "YYYY-MM-DD, not in the future", example: "1961-04-12" });
-const email = z.email().max(254);
 const phone = text(40).openapi({
   description: "Any common notation (+49 30 1234567, 0049 30…, (555) 123-4567); stored as E.164. A national number takes the organization's country.",
   example: "+1 555 123 4567",
@@ -52,7 +51,7 @@ const writable = {
   name,
   preferredName: preferredName.nullable(),
   dateOfBirth: dateOfBirth.nullable(),
-  email: email.nullable(),
+  email: email().nullable(),
   phone: phone.nullable(),
   address: address.nullable(),
   status: PatientStatusSchema,
