@@ -46,7 +46,7 @@ function rankingOf(org: string, search: ListSearch): { rank: SQL; match: SQL } {
   return { rank: sql`word_similarity(${folded}, p.search_name)`, match: sql`${folded} <% p.search_name` };
 }
 
-function orderingOf(org: string, order: ListOrder): { select: SQL; where: SQL; orderBy: SQL } {
+function orderingOf(org: string, auth: AuthContext, order: ListOrder): { select: SQL; where: SQL; orderBy: SQL } {
   if (order.kind === "rank") {
     const { rank, match } = rankingOf(org, order.search);
     const after = order.after ? sql`and (${rank} < ${order.after.r}::real or (${rank} = ${order.after.r}::real and p.id > ${order.after.id}::uuid))` : sql``;
@@ -56,8 +56,13 @@ function orderingOf(org: string, order: ListOrder): { select: SQL; where: SQL; o
   const direction = sql.raw(order.order);
   const comparison = order.order === "asc" ? sql`>` : sql`<`;
   const after = order.after;
-  // A cursor without its key (too long to carry) names the row: its key is read here.
-  const key = after?.k !== undefined ? sql`${after.k}${column.cast}` : sql`(select cp.${sql.raw(column.column)} from patients cp where cp.organization_id = ${org} and cp.id = ${after?.id ?? null}::uuid)`;
+  // A cursor without its key (too long to carry) names the row: its key is read here, only from a
+  // row the caller may see (else the key is null and the page empty, as for a missing row), so a
+  // forged cursor naming another patient's id tells nothing about that patient.
+  const key =
+    after?.k !== undefined
+      ? sql`${after.k}${column.cast}`
+      : sql`(select cp.${sql.raw(column.column)} from patients cp where cp.organization_id = ${org} and cp.id = ${after?.id ?? null}::uuid and ${patientVisible(auth, sql`cp.id`)})`;
   const where = after ? sql`and (${column.key}, p.id) ${comparison} (${key}, ${after.id}::uuid)` : sql``;
   return { select: sql`null::real as rank, ${column.cursor} as sort_key`, where, orderBy: sql`${column.key} ${direction}, p.id ${direction}` };
 }
@@ -71,7 +76,7 @@ export const ListedRow = PatientRow.extend({ rank: z.number().nullable(), sort_k
  */
 export function listPatients(scope: TenantScope, origin: AuditOrigin, auth: AuthContext, filters: ListFilters) {
   const org = scope.organizationId;
-  const { select, where, orderBy } = orderingOf(org, filters.order);
+  const { select, where, orderBy } = orderingOf(org, auth, filters.order);
   const status = filters.status ? sql`and p.status = ${filters.status}` : sql``;
   const clinician = filters.clinicianId
     ? sql`and p.id in (select fc.patient_id from care_team_members fc where fc.organization_id = ${org} and fc.user_id = ${filters.clinicianId})`
