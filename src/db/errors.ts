@@ -31,6 +31,7 @@ export function problemForDbError(error: unknown): ProblemError | undefined {
     case "22003":
     case "22007":
     case "22008":
+    case "22009":
     case "22021":
     case "22023":
     case "22025":

@@ -66,7 +66,16 @@ export const text = (maxLength = TEXT_MAX_LENGTH) => textOf(maxLength);
 export const longText = (maxLength = LONG_TEXT_MAX_LENGTH) => longTextOf(maxLength);
 
 const UUID = z.uuid().max(36);
-const TIMESTAMP = z.iso.datetime({ offset: true }).max(40);
+/**
+ * Offsets beyond ±15:59 are valid ISO 8601 but no time zone has them, and Postgres refuses them
+ * (22009): they are a 422 on the field here, not a database error.
+ */
+const OFFSET = /(?:Z|([+-])(\d{2}):?(\d{2}))$/i;
+const plausibleOffset = (value: string): boolean => {
+  const hours = OFFSET.exec(value)?.[2];
+  return hours === undefined || Number(hours) <= 15;
+};
+const TIMESTAMP = z.iso.datetime({ offset: true }).max(40).refine(plausibleOffset, "has a UTC offset no time zone uses (at most ±15:59)");
 const EMAIL = z.email().max(254);
 
 /** A UUID (36 characters), as ids are. */
