@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { APPOINTMENT_STATUSES, type AppointmentStatus } from "#src/db/schema/index.ts";
 import type { TenantScope } from "#src/db/scope.ts";
-import { appointmentJson, jsonArray, patientTimezoneOf, visibleAs } from "#src/features/appointments/appointments.sql.ts";
+import { appointmentJson, jsonArray, ownCalendar, patientTimezoneOf, visibleAs } from "#src/features/appointments/appointments.sql.ts";
 import { type AuditOrigin, actorOf, aggregatedIds, auditOnceFromCte } from "#src/lib/audit.ts";
 import { eventFromCte, type EventType } from "#src/lib/events.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
@@ -98,6 +98,8 @@ export interface Transition {
 export const TransitionOutcome = z.object({
   current_status: z.enum(APPOINTMENT_STATUSES).nullable(),
   hidden: z.boolean(),
+  /** Seen, but another clinician's session: a clinician changes only their own. */
+  foreign_calendar: z.boolean(),
   appointment: AppointmentRow.nullable(),
   event_ids: jsonArray(z.string()),
 });
@@ -114,7 +116,7 @@ export function transitionAppointment(scope: TenantScope, origin: AuditOrigin, a
   const reason = step.to === "cancelled" ? sql`, cancel_reason = ${cancelReason ?? null}::text` : sql``;
   return scope.db.execute(sql`
     with target as (
-      select a.id, a.status, a.patient_id from appointments a
+      select a.id, a.status, a.patient_id, ${ownCalendar(auth, "a")} as own from appointments a
       where a.organization_id = ${org} and a.id = ${id}::uuid and ${visibleAs(auth, "a")}
       for update of a
     ), hidden as (
@@ -123,7 +125,7 @@ export function transitionAppointment(scope: TenantScope, origin: AuditOrigin, a
     ), changed as (
       update appointments a set status = ${step.to}, version = a.version + 1, updated_at = now() ${stamp} ${reason}
       from target t
-      where a.organization_id = ${org} and a.id = t.id and t.status in (${from})
+      where a.organization_id = ${org} and a.id = t.id and t.own and t.status in (${from})
       returning a.*
     ), events as (
       ${eventFromCte("changed", origin, {
@@ -143,12 +145,14 @@ export function transitionAppointment(scope: TenantScope, origin: AuditOrigin, a
         targetId: id,
         patientIds: sql`coalesce((select array_agg(patient_id) from target), (select array_agg(patient_id) from hidden), '{}'::uuid[])`,
         metadata: sql`jsonb_strip_nulls(jsonb_build_object('outcome', case when count(id) > 0 then null
+          when exists (select 1 from target where not own) then 'forbidden'
           when exists (select 1 from target) then 'status_' || (select status from target)
           when exists (select 1 from hidden) then 'denied' else 'not_found' end))`,
       })}
     )
     select (select status from target) as current_status,
       exists (select 1 from hidden) as hidden,
+      exists (select 1 from target where not own) as foreign_calendar,
       (select ${appointmentJson("c", patientTimezoneOf(org, "c"))} from changed c) as appointment,
       (select jsonb_agg(e.id) from events e) as event_ids`);
 }

@@ -10,6 +10,7 @@ import {
   LIVE_STATUSES,
   outsideHoursOf,
   patientTimezoneOf,
+  ownCalendar,
   visibleAs,
 } from "#src/features/appointments/appointments.sql.ts";
 import { APPOINTMENT_STATUSES } from "#src/db/schema/index.ts";
@@ -39,6 +40,8 @@ export interface RescheduleInput {
 export const RescheduleOutcome = z.object({
   found: z.boolean(),
   hidden: z.boolean(),
+  /** Seen, but another clinician's session: a clinician changes only their own. */
+  foreign_calendar: z.boolean(),
   current_status: z.enum(APPOINTMENT_STATUSES).nullable(),
   open: z.boolean(),
   fresh: z.boolean(),
@@ -117,6 +120,7 @@ export function rescheduleAppointment(scope: TenantScope, origin: AuditOrigin, a
     ), verdict as (
       select exists (select 1 from target) as found,
         exists (select 1 from hidden) as hidden,
+        exists (select 1 from target t where not (${ownCalendar(auth, "t")})) as foreign_calendar,
         (select status from target) as current_status,
         coalesce((select status in ${LIVE_STATUSES} from target), false) as open,
         ${input.expectedVersion === null ? sql`true` : sql`coalesce((select version = ${input.expectedVersion}::int from target), true)`} as fresh,
@@ -135,7 +139,7 @@ export function rescheduleAppointment(scope: TenantScope, origin: AuditOrigin, a
         version = a.version + 1, updated_at = now()
       from proposed p, verdict v
       where a.organization_id = ${org} and a.id = p.id
-        and v.open and v.fresh and v.range_ok and v.kind_ok and v.clinician_ok and v.free and v.hours_ok
+        and not v.foreign_calendar and v.open and v.fresh and v.range_ok and v.kind_ok and v.clinician_ok and v.free and v.hours_ok
       returning a.*
     ), events as (
       ${eventFromCte("changed", origin, {
@@ -157,7 +161,7 @@ export function rescheduleAppointment(scope: TenantScope, origin: AuditOrigin, a
         patientIds: sql`coalesce((select array_agg(patient_id) from target), (select array_agg(patient_id) from hidden), '{}'::uuid[])`,
         metadata: sql`jsonb_strip_nulls(jsonb_build_object('changes', ${JSON.stringify(fields)}::jsonb,
           'outcome', (select case when not found then (case when hidden then 'denied' else 'not_found' end)
-            when not fresh then 'stale' when not open then 'status_' || current_status
+            when foreign_calendar then 'forbidden' when not fresh then 'stale' when not open then 'status_' || current_status
             when not (range_ok and kind_ok and clinician_ok) then 'invalid' when not hours_ok then 'outside_hours'
             when not free then 'conflict' end from verdict)))`,
       })}

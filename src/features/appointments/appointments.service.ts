@@ -55,6 +55,9 @@ async function assertOwnCalendar(deps: AppointmentDeps, auth: AuthContext, clini
   throw Forbidden("A clinician books their own sessions: ask the front desk to book a colleague.");
 }
 
+/** A clinician who may see a colleague's session (a shared patient) may still not change it. */
+const ForeignCalendar = () => Forbidden("A clinician changes only their own sessions: ask the front desk to change a colleague's.");
+
 /**
  * Runs a booking statement; when it lost a race to a concurrent overlapping booking (the
  * exclusion constraint's 23P01, or a deadlock between two overlapping inserts), runs it once
@@ -156,6 +159,7 @@ export async function updateAppointment(deps: AppointmentDeps, auth: AuthContext
   const input = { id, changes, expectedVersion: expected, override: overrideWorkingHours === true && mayOverrideHours(auth) };
   const outcome = firstRow(RescheduleOutcome, await withRaceRetry(() => rescheduleAppointment(scope, deps.origin, auth, input)));
   if (!outcome?.found) throw NoSuchAppointment();
+  if (outcome.foreign_calendar) throw ForeignCalendar();
   if (!outcome.fresh) throw PreconditionFailed();
   if (!outcome.open && outcome.current_status) throw StatusForbids(outcome.current_status, "changed");
   if (!outcome.range_ok) throw fieldError("body.endsAt", "must be after startsAt and at most 24 hours after it");
@@ -186,6 +190,7 @@ export async function changeAppointmentStatus(deps: AppointmentDeps, auth: AuthC
   const result = await transitionAppointment(scoped(deps.db, auth.organizationId), deps.origin, auth, id, step, cancelReason);
   const outcome = firstRow(TransitionOutcome, result);
   if (!outcome?.current_status) throw NoSuchAppointment();
+  if (outcome.foreign_calendar) throw ForeignCalendar();
   if (!outcome.appointment) throw StatusForbids(outcome.current_status, step.past);
   publishEvents(deps, auth.organizationId, outcome.event_ids);
   return appointmentView(outcome.appointment);

@@ -87,3 +87,10 @@ export const ConflictRow = z.object({ startsAt: z.string(), with: z.enum(["clini
 
 /** `[…]` of a jsonb column; null when the statement wrote nothing. */
 export const jsonArray = <T extends z.ZodType>(item: T) => z.array(item).nullable().transform((items) => items ?? []);
+
+/**
+ * Whether the caller may change this appointment (`alias`), beyond seeing it: a clinician changes
+ * only their own sessions (their calendar); managers, the front desk and keys any they may see.
+ */
+export const ownCalendar = (auth: AuthContext, alias: string): SQL =>
+  auth.role === "clinician" && auth.userId ? sql`${sql.raw(alias)}.clinician_id = ${auth.userId}::uuid` : sql`true`;
