@@ -461,7 +461,7 @@ describe("clinical security review", () => {
 
   // FINDING 4: the dashboard lists a clinician's own sessions with the patient's name, also for a
   // patient off their care team, whose record (GET /patients/{id}) is a 404 to them.
-  it.skip("FINDING 4: the dashboard names no patient the caller cannot read", async () => {
+  it("FINDING 4: the dashboard names no patient the caller cannot read", async () => {
     const today = new Date();
     const start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate(), 23, 0));
     const solo = await addMember(a, "clinician");

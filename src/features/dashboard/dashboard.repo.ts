@@ -15,7 +15,7 @@ const AppointmentJson = z.object({
   ends_at: z.string(),
   status: z.enum(APPOINTMENT_STATUSES),
   patient_id: z.string(),
-  patient_name: z.string(),
+  patient_name: z.string().nullable(),
   clinician_id: z.string(),
 });
 
@@ -62,7 +62,10 @@ export function dashboardStatement(scope: TenantScope, origin: AuditOrigin, auth
       from appointments a, ranges r
       where a.organization_id = ${org} and a.starts_at >= r.day_start and a.starts_at < r.day_end and ${visibleAppointment}
     ), today as (
-      select t.id, t.starts_at, t.ends_at, t.status, t.patient_id, p.name as patient_name, t.clinician_id
+      -- A clinician sees their own sessions, with patients off their care team too: those are
+      -- named only when the caller may read the patient (GET /patients/{id}), else null.
+      select t.id, t.starts_at, t.ends_at, t.status, t.patient_id,
+        case when ${patientVisible(auth, sql`p.id`)} then p.name end as patient_name, t.clinician_id
       from today_all t join patients p on p.organization_id = ${org} and p.id = t.patient_id
       order by t.starts_at, t.id
       limit ${TODAY_LIST_LIMIT}

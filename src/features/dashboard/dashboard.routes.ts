@@ -16,7 +16,7 @@ const DashboardAppointmentSchema = z
     endsAt: timestamp(),
     status: z.enum(APPOINTMENT_STATUSES),
     patientId: uuid(),
-    patientName: text(200),
+    patientName: text(200).nullable().openapi({ description: "Null for a patient the caller may not read (a clinician's own session with a patient off their care team)" }),
     clinicianId: uuid(),
   })
   .openapi("DashboardAppointment");

@@ -12,7 +12,7 @@ export interface DashboardAppointment {
   endsAt: string;
   status: AppointmentStatus;
   patientId: string;
-  patientName: string;
+  patientName: string | null;
   clinicianId: string;
 }
 
