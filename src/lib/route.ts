@@ -1,7 +1,12 @@
 import { createRoute, type RouteConfig, type RouteConfigToEnv, type RouteHandler } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { auditInsert, auditOrigin } from "#src/lib/audit.ts";
-import { ProblemError } from "#src/lib/errors.ts";
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { firstRow } from "#src/db/rows.ts";
+import { scoped } from "#src/db/scope.ts";
+import { patientVisible } from "#src/lib/access.ts";
+import { actorOf, auditInsert, auditOnceFromCte, auditOrigin } from "#src/lib/audit.ts";
+import { NotFound, ProblemError } from "#src/lib/errors.ts";
 import { type ApiTag, MEMBER_ONLY, MEMBER_OR_API_KEY, PUBLIC } from "#src/lib/openapi.ts";
 import type { Permission } from "#src/lib/permissions.ts";
 import { CORS_HEADERS, problemResponsesFor, RATE_LIMIT_HEADERS } from "#src/lib/problem.ts";
@@ -108,6 +113,8 @@ export function problemStatusesOf(spec: RouteSpec): number[] {
   const { request } = spec;
   if (spec.create || request?.body || request?.query || request?.params || request?.headers) statuses.add(422);
   if (spec.create) statuses.add(409);
+  // A replayed patient-data create is refused once the patient is out of reach (auditReplay).
+  if (spec.create && spec.phi) statuses.add(404);
   return [...statuses].sort((a, b) => a - b);
 }
 
@@ -123,7 +130,7 @@ function guardOf(spec: RouteSpec): MiddlewareHandler<AppEnv> | undefined {
  */
 function middlewareOf(spec: RouteSpec): MiddlewareHandler<AppEnv> {
   const guard = guardOf(spec);
-  const idempotency = spec.create ? idempotent() : undefined;
+  const idempotency = spec.create ? idempotent(spec.phi ? { onReplay: (c, replayed) => auditReplay(c, spec.operationId, replayed) } : {}) : undefined;
   return async (c, next) => {
     let answer: Response | void = undefined;
     let passed = false;
@@ -141,6 +148,42 @@ function middlewareOf(spec: RouteSpec): MiddlewareHandler<AppEnv> {
     return answer;
   };
 }
+
+const ReplayedBody = z.object({ id: z.string().optional(), patientId: z.string().optional() }).loose();
+
+/**
+ * An Idempotency-Key replay of a patient-data create re-serves patient data, so it is audited
+ * like a read (one statement), and refused (404) once the caller can no longer reach the patient
+ * it names: a replay is no way around a lost care-team place.
+ */
+async function auditReplay(c: Context<AppEnv>, operationId: string, replayed: Response): Promise<Response> {
+  const auth = c.get("auth");
+  if (!auth) return replayed;
+  const parsed = ReplayedBody.safeParse(await replayed.clone().json().catch(() => null));
+  const body = parsed.success ? parsed.data : {};
+  const patientId = body.patientId ?? (operationId === "createPatient" ? body.id : undefined);
+  const named = patientId !== undefined && /^[0-9a-f-]{36}$/i.test(patientId) ? patientId : null;
+  const org = auth.organizationId;
+  const result = await scoped(c.get("db"), org).db.execute(sql`
+    with reach as (
+      select p.id from patients p where p.organization_id = ${org} and p.id = ${named}::uuid and ${patientVisible(auth, sql`p.id`)}
+    ), audit as (
+      ${auditOnceFromCte("reach", auditOrigin(c), {
+        action: "access.replayed",
+        organizationId: org,
+        ...actorOf(auth),
+        targetType: "operation",
+        targetId: operationId,
+        patientIds: named ? [named] : [],
+        metadata: sql`jsonb_build_object('outcome', case when ${named}::uuid is null or count(id) > 0 then 'ok' else 'denied' end, 'status', ${replayed.status}::int)`,
+      })}
+    )
+    select ${named}::uuid is null or exists (select 1 from reach) as reachable`);
+  if (firstRow(Reachable, result)?.reachable === false) throw NotFound("No such patient.");
+  return replayed;
+}
+
+const Reachable = z.object({ reachable: z.boolean() });
 
 /** A refused attempt at patient data: one audit row, then the 403 goes on. */
 async function auditDenied(c: Context<AppEnv>, operationId: string): Promise<void> {

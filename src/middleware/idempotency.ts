@@ -145,7 +145,12 @@ async function runClaimed(c: Context<AppEnv>, next: () => Promise<void>, scope: 
  * to a retry with the same method, path and body. A retry while the first still runs gets 409, a
  * different request under the same key 422. A 5xx or a thrown error frees the key for a retry.
  */
-export function idempotent(): MiddlewareHandler<AppEnv> {
+export interface IdempotencyOptions {
+  /** Sees a replay before it is answered (a patient-data create audits it, and may refuse it). */
+  onReplay?: (c: Context<AppEnv>, replayed: Response) => Promise<Response>;
+}
+
+export function idempotent(options: IdempotencyOptions = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = c.req.header("Idempotency-Key");
     if (key === undefined) return next();
@@ -172,6 +177,7 @@ export function idempotent(): MiddlewareHandler<AppEnv> {
     if (status === null || response === null) {
       throw Conflict("A request with this Idempotency-Key is still in progress; retry shortly.", { headers: { "Retry-After": "1" } });
     }
-    return replay(status, response, config.ENCRYPTION_KEYS);
+    const replayed = await replay(status, response, config.ENCRYPTION_KEYS);
+    return options.onReplay ? options.onReplay(c, replayed) : replayed;
   };
 }

@@ -514,7 +514,7 @@ describe("clinical security review", () => {
 
   // FINDING 7: an Idempotency-Key replay re-serves the first answer (patient data) with no audit row
   // for the replaying request, and after the caller lost their reach to the patient too.
-  it.skip("FINDING 7: a replayed create of patient data is audited, and refused once the patient is out of reach", async () => {
+  it("FINDING 7: a replayed create of patient data is audited, and refused once the patient is out of reach", async () => {
     const patientId = await insertPatient(a, { name: "Replay Patient", careTeam: [{ userId: m.clinician.id }] });
     const key = crypto.randomUUID();
     const body = { patientId, clinicianId: m.clinician.id, ...freshSlot() };
@@ -526,7 +526,8 @@ describe("clinical security review", () => {
     await testDb().execute(sql`delete from care_team_members where patient_id = ${patientId} and user_id = ${m.clinician.id}`);
     await expectProblem(await get(`/api/v1/patients/${patientId}`, m.clinician), 404);
     const late = await api("/api/v1/appointments", jsonBody(body, { ...m.clinician.headers, "Idempotency-Key": key }));
-    expect(late.status).not.toBe(201);
+    expect(late.status).toBe(404);
+    expect((await auditRows(late.headers.get("X-Request-ID"))).map((row) => row.action)).toEqual(["access.replayed"]);
   });
 
   it("every patient-data read here is audited with its request id (detail, list, search, care team, appointments, notes)", async () => {
