@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { AppointmentStatus } from "#src/db/schema/index.ts";
 import { firstRow, rowsOf } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import { type BookingInput, BookingOutcome, bookAppointments } from "#src/features/appointments/appointments.booking.repo.ts";
