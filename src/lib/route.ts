@@ -6,7 +6,7 @@ import { firstRow } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import { patientVisible } from "#src/lib/access.ts";
 import { actorOf, auditInsert, auditOnceFromCte, auditOrigin } from "#src/lib/audit.ts";
-import { NotFound, ProblemError } from "#src/lib/errors.ts";
+import { NotFound, ProblemError, ValidationFailed } from "#src/lib/errors.ts";
 import { type ApiTag, MEMBER_ONLY, MEMBER_OR_API_KEY, PUBLIC } from "#src/lib/openapi.ts";
 import type { Permission } from "#src/lib/permissions.ts";
 import { CORS_HEADERS, problemResponsesFor, RATE_LIMIT_HEADERS } from "#src/lib/problem.ts";
@@ -111,11 +111,21 @@ export function problemStatusesOf(spec: RouteSpec): number[] {
   statuses.add(413);
   if (behindApi && spec.method !== "get") statuses.add(415);
   const { request } = spec;
-  if (spec.create || request?.body || request?.query || request?.params || request?.headers) statuses.add(422);
+  if (spec.create || request?.body || request?.query || request?.params || request?.headers || takesNoBody(spec)) statuses.add(422);
   if (spec.create) statuses.add(409);
   // A replayed patient-data create is refused once the patient is out of reach (auditReplay).
   if (spec.create && spec.phi) statuses.add(404);
   return [...statuses].sort((a, b) => a - b);
+}
+
+/** A write that declares no body: a body with fields is refused (unknown fields are never ignored). */
+const takesNoBody = (spec: RouteSpec): boolean => spec.method !== "get" && spec.rateLimit !== "none" && !spec.request?.body;
+
+/** Nothing, or an empty JSON object, is the only body such a route takes. */
+async function refuseBody(c: Context<AppEnv>): Promise<void> {
+  const text = (await c.req.raw.clone().text()).trim();
+  if (text === "" || /^\{\s*\}$/.test(text)) return;
+  throw ValidationFailed([{ path: "body", message: "this operation takes no body: send none, or {}" }]);
 }
 
 function guardOf(spec: RouteSpec): MiddlewareHandler<AppEnv> | undefined {
@@ -131,11 +141,13 @@ function guardOf(spec: RouteSpec): MiddlewareHandler<AppEnv> | undefined {
 function middlewareOf(spec: RouteSpec): MiddlewareHandler<AppEnv> {
   const guard = guardOf(spec);
   const idempotency = spec.create ? idempotent(spec.phi ? { onReplay: (c, replayed) => auditReplay(c, spec.operationId, replayed) } : {}) : undefined;
+  const noBody = takesNoBody(spec);
   return async (c, next) => {
     let answer: Response | void = undefined;
     let passed = false;
     const afterGuard = async () => {
       passed = true;
+      if (noBody) await refuseBody(c);
       answer = idempotency ? await idempotency(c, next) : await next();
     };
     try {

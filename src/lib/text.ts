@@ -75,7 +75,11 @@ const plausibleOffset = (value: string): boolean => {
   const hours = OFFSET.exec(value)?.[2];
   return hours === undefined || Number(hours) <= 15;
 };
-const TIMESTAMP = z.iso.datetime({ offset: true }).max(40).refine(plausibleOffset, "has a UTC offset no time zone uses (at most ±15:59)");
+const TIMESTAMP = z.iso
+  .datetime({ offset: true })
+  .max(40)
+  .refine((value) => !value.startsWith("0000"), "must be in year 1 or later")
+  .refine(plausibleOffset, "has a UTC offset no time zone uses (at most ±15:59)");
 const EMAIL = z.email().max(254);
 
 /** A UUID (36 characters), as ids are. */

@@ -106,3 +106,24 @@ describe("credentials and routing", () => {
     expect((await problemOf(response)).detail).toBe("An admin cannot invite an owner.");
   });
 });
+
+describe("routes that take no body", () => {
+  it("refuse a body with fields (422 naming the body), and take none or {}", async () => {
+    const tenant = await createTenant("No Body Practice");
+    const { clinician } = tenant.members;
+    const patient = await api("/api/v1/patients", jsonBody({ name: "Body Less" }, clinician.headers));
+    expect(patient.status).toBe(201);
+    const patientId = ((await patient.json()) as { id: string }).id;
+    const note = await api(`/api/v1/patients/${patientId}/notes`, jsonBody({ format: "free", content: { text: "Quiet session." } }, clinician.headers));
+    const noteId = ((await note.json()) as { id: string }).id;
+
+    const refused = await api(`/api/v1/notes/${noteId}/sign`, jsonBody({ signature: "anything" }, clinician.headers));
+    expect(refused.status).toBe(422);
+    expect((await problemOf(refused)).errors).toEqual([{ path: "body", message: "this operation takes no body: send none, or {}" }]);
+    const draft = (await (await api(`/api/v1/notes/${noteId}`, { headers: clinician.headers })).json()) as { status: string };
+    expect(draft.status).toBe("draft");
+
+    expect((await api(`/api/v1/notes/${noteId}/sign`, jsonBody({}, clinician.headers))).status).toBe(200);
+    expect((await api("/api/v1/auth/logout-all", { method: "POST", headers: clinician.headers })).status).toBe(204);
+  });
+});
