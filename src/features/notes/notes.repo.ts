@@ -116,14 +116,18 @@ export interface ListInput {
   afterId: string | undefined;
 }
 
+/** The `hit` CTE: the patient, and whether the caller may read its notes (a 404 either way when not). */
+const patientHit = (org: string, auth: AuthContext, patientId: string): SQL =>
+  sql`select p.id, p.id as patient_id, (${visibleSql(auth, "p.id")}) as visible
+      from patients p where p.organization_id = ${org} and p.id = ${patientId}`;
+
 /** A page of the patient's notes, newest first (keyset on the time-ordered id). */
 export function listNotes(scope: TenantScope, origin: AuditOrigin, auth: AuthContext, input: ListInput) {
   const org = scope.organizationId;
   const { patientId } = input;
   return scope.db.execute(sql`
     with hit as (
-      select p.id, p.id as patient_id, (${visibleSql(auth, "p.id")}) as visible
-      from patients p where p.organization_id = ${org} and p.id = ${patientId}
+      ${patientHit(org, auth, patientId)}
     ), page as (
       select ${NOTE_COLUMNS},
         (select count(*) from note_addenda a where a.organization_id = ${org} and a.note_id = n.id)::int as addenda_count
@@ -170,8 +174,7 @@ export function insertNote(
   const { patientId } = input;
   return scope.db.execute(sql`
     with hit as (
-      select p.id, p.id as patient_id, (${visibleSql(auth, "p.id")}) as visible
-      from patients p where p.organization_id = ${org} and p.id = ${patientId}
+      ${patientHit(org, auth, patientId)}
     ), check_appointment as (
       select ${appointmentOk(org, sql`${patientId}::uuid`, input.appointmentId)} as ok
     ), created as (
