@@ -74,7 +74,9 @@ function toProblemError(error: unknown, c: Context<AppEnv>): ProblemError {
     c.get("logger").log("warn", "database unavailable or refused the change", { status: dbProblem.status });
     return dbProblem;
   }
-  c.get("logger").log("error", "unhandled error", { error: error instanceof Error ? error.name : typeof error });
+  // The SQLSTATE of a database error names what went wrong without any of the request's data.
+  const sqlstate = typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined;
+  c.get("logger").log("error", "unhandled error", { error: error instanceof Error ? error.name : typeof error, sqlstate });
   const config = c.var.config;
   if (config) {
     reportError(error, {

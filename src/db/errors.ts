@@ -24,6 +24,10 @@ export function problemForDbError(error: unknown): ProblemError | undefined {
       return Conflict("A record with the same unique value already exists.");
     case "23P01":
       return Conflict("This conflicts with an existing record.");
+    // A reference to a row that a concurrent change removed (a membership ended between the
+    // token's check and the write): the state changed under the request, not a server fault.
+    case "23503":
+      return Conflict("The change refers to a record that no longer exists.");
     // Input the database cannot take (NUL bytes, bad encodings, out-of-range or oversized values,
     // malformed literals): the caller's to fix, never a 500. The field schemas refuse most of it
     // first; this is the net under them.
