@@ -17,14 +17,15 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import autocannon from "autocannon";
-import type { Options, RequestSpec } from "autocannon";
+import type { RequestSpec } from "autocannon";
 import { PASSWORD, login, readsLimit, seedMember } from "./bench/api.ts";
 import { bookingBodies, PATIENT_QUERY, seedCallers, seedClinicalFixture, seedNotes } from "./bench/clinical.ts";
 import { cpuMsBetween, workerdTicks } from "./bench/proc.ts";
 import { snapshotTree, startBareWorker, startStack } from "./bench/stack.ts";
 import { activeProfileMs, median } from "./bench/stats.ts";
 import type { BareWorker, Stack } from "./bench/stack.ts";
-import { BUDGET_KIB, measureBundle } from "./bundle-size.ts";
+import { measureBundle } from "./bundle-size.ts";
+import { fmt, printBudgets, printTable, type Row, type Sample, type Scenario, type Startup } from "./bench/report.ts";
 
 const root = dirname(import.meta.dirname);
 process.chdir(root);
@@ -40,50 +41,6 @@ const ROUNDS = envInt("BENCH_ROUNDS", 3);
 const CONNECTIONS = envInt("BENCH_CONNECTIONS", 10);
 const LOGIN_CONNECTIONS = envInt("BENCH_LOGIN_CONNECTIONS", Math.min(4, CONNECTIONS));
 const DASHBOARD_CALLERS = envInt("BENCH_DASHBOARD_CALLERS", 2000);
-
-/** SPEC budgets: CPU per request as a multiple of the bare Worker's, startup CPU, bundle size. */
-const BUDGETS = { healthCpuRatio: 1.2, meCpuRatio: 2.5, startupCpuMs: 40, bundleGzipKiB: BUDGET_KIB };
-
-interface Scenario {
-  name: string;
-  /** Where requests go, and which process tree's workerd CPU is theirs. */
-  target: { base: string; pid: number; gateway?: string; reloads?: () => number };
-  path: string;
-  connections: number;
-  request: Pick<Options, "method" | "headers" | "body">;
-  /** Per request: what changes from `request` (a fresh booking's body, another caller's token). */
-  next?: (request: RequestSpec) => RequestSpec;
-  /** The SPEC budget of SQL round trips per request (1; 0 for a KV hit), checked in the summary. */
-  sqlBudget?: number;
-  /** Budget of the share of responses served without SQL (a hot list's KV hit rate). */
-  hitBudget?: number;
-}
-
-interface Sample {
-  rps: number;
-  p50: number;
-  p99: number;
-  completed: number;
-  non2xx: number;
-  errors: number;
-  sqlPerRequest: number;
-  cpuMsPerRequest: number;
-  /** Round trips per 2xx response, as its Server-Timing names them (NaN without the header). */
-  headerSqlPerRequest: number;
-  /** Share of 2xx responses whose Server-Timing names 0 round trips: KV hits. */
-  zeroSqlShare: number;
-  statuses: string;
-  /** wrangler reloaded the Worker mid-run (someone edited src/): the figures are off. */
-  disturbed: boolean;
-}
-
-interface Row extends Sample {
-  name: string;
-  rounds: number;
-}
-
-const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
-const ratio = (value: number, floor: number) => fmt(value / floor, 2);
 
 async function gatewayStats(gateway: string | undefined, reset: boolean): Promise<number> {
   if (!gateway) return 0;
@@ -178,11 +135,6 @@ function warnIfLimited(name: string, limitPerMinute: number, expectedRequests: n
   }
 }
 
-interface Startup {
-  /** Median active (non-idle) CPU ms of the startup profile, GC included. */
-  cpuMs: number;
-  runs: number[];
-}
 
 /**
  * `wrangler check startup` (which builds the Worker as `wrangler deploy` would and profiles
@@ -201,69 +153,6 @@ function measureStartup(runs = 3): Startup {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function printTable(rows: Row[], bare: Row): void {
-  const header = ["scenario", "req/s", "× bare", "p50 ms", "p99 ms", "requests", "non-2xx", "SQL/req", "hdr SQL/req", "0-SQL share", "CPU ms/req", "× bare"];
-  const lines = rows.map((r) => [
-    `${r.name}${r.disturbed ? " *" : ""}`,
-    fmt(r.rps),
-    ratio(r.rps, bare.rps),
-    fmt(r.p50),
-    fmt(r.p99),
-    String(r.completed),
-    String(r.non2xx + r.errors),
-    fmt(r.sqlPerRequest, 2),
-    fmt(r.headerSqlPerRequest, 2),
-    Number.isFinite(r.zeroSqlShare) ? `${fmt(r.zeroSqlShare * 100)}%` : "n/a",
-    fmt(r.cpuMsPerRequest, 2),
-    ratio(r.cpuMsPerRequest, bare.cpuMsPerRequest),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => (line[i] ?? "").length)));
-  const render = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
-  console.log(`\n${render(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
-  for (const line of lines) console.log(render(line));
-  console.log(`(medians of ${ROUNDS} rounds of ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up; ${CONNECTIONS} connections, login ${LOGIN_CONNECTIONS}; requests and non-2xx are totals)`);
-  console.log(
-    "SQL/req is the gateway's count over the run: every request's, errors included, and the background work they set off\n" +
-      "(queue consumers of the outbox's domain events; each scenario starts once the previous one's have drained). hdr SQL/req\n" +
-      "and 0-SQL share are read off each 2xx response's Server-Timing (\"N round trips\"): the request's own round trips,\n" +
-      "which the budgets check, and the share answered with none, the KV hit rate.",
-  );
-  if (rows.some((r) => r.disturbed)) console.log("* wrangler reloaded the Worker mid-scenario (src/ edited meanwhile): rerun for clean figures");
-  console.log(
-    "CPU ms/req is the workerd processes' user+system time from /proc over the run, divided by the requests: it includes\n" +
-      "wrangler dev's proxy Worker and the runtime, which the bare row is the floor of. Server-Timing excludes CPU time\n" +
-      "(Workers' clocks stand still while JavaScript runs), so it shows waits (database, Durable Objects), never CPU.",
-  );
-}
-
-function printBudgets(rows: Row[], bare: Row, scenarios: Scenario[], startup: Startup | undefined, gzipKiB: number | undefined): void {
-  const cpuOf = (name: string) => rows.find((row) => row.name === name)?.cpuMsPerRequest ?? Number.NaN;
-  const rowOf = (name: string) => rows.find((row) => row.name === name);
-  const routeChecks: [string, number, number, string][] = scenarios.flatMap((scenario): [string, number, number, string][] => {
-    const row = rowOf(scenario.name);
-    if (!row) return [];
-    return [
-      // The request's own round trips (Server-Timing); the gateway's count adds the background work it set off.
-      ...(scenario.sqlBudget === undefined ? [] : [[`${scenario.name} SQL round trips per request`, row.headerSqlPerRequest, scenario.sqlBudget, ""] as [string, number, number, string]]),
-      // A share at least the budget: reported as the miss share at most 1 - budget.
-      ...(scenario.hitBudget === undefined ? [] : [[`${scenario.name} KV misses (hit rate ≥ ${scenario.hitBudget * 100}%)`, 1 - row.zeroSqlShare, 1 - scenario.hitBudget, ""] as [string, number, number, string]]),
-    ];
-  });
-  const checks: [string, number, number, string][] = [
-    ...routeChecks,
-    ["GET /health CPU per request vs bare", cpuOf("GET /health") / bare.cpuMsPerRequest, BUDGETS.healthCpuRatio, "×"],
-    ["GET /api/v1/me CPU per request vs bare", cpuOf("GET /api/v1/me") / bare.cpuMsPerRequest, BUDGETS.meCpuRatio, "×"],
-    ["startup CPU (wrangler check startup)", startup?.cpuMs ?? Number.NaN, BUDGETS.startupCpuMs, " ms"],
-    ["bundle gzip", gzipKiB ?? Number.NaN, BUDGETS.bundleGzipKiB, " KiB"],
-  ];
-  console.log("\nbudgets (reported, not enforced here; CI enforces the bundle size):");
-  for (const [what, value, budget, unit] of checks) {
-    const verdict = !Number.isFinite(value) ? "n/a " : value <= budget ? "pass" : "FAIL";
-    console.log(`  ${verdict}  ${what.padEnd(64)} ${fmt(value, 2).padStart(7)}${unit}  (≤ ${budget}${unit})`);
-  }
-  if (startup) console.log(`  startup runs: ${startup.runs.map((ms) => ms.toFixed(1)).join(", ")} ms (local workerd on this machine's CPU)`);
 }
 
 /**
@@ -387,7 +276,7 @@ async function main(): Promise<number> {
   }
   const bare = rows[0];
   if (!bare) throw new Error("no bare Worker figures");
-  printTable(rows, bare);
+  printTable(rows, bare, { rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, loginConnections: LOGIN_CONNECTIONS });
   printBudgets(rows, bare, scenarios, startup, gzipKiB);
   const failed = rows.filter((row) => row.completed === 0 || row.non2xx + row.errors > row.completed / 2);
   for (const row of failed) console.error(`bench: ${row.name} got mostly errors`);
