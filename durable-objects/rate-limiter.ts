@@ -17,6 +17,8 @@ import {
   type WindowState,
 } from "../src/platform/limiter-rules.ts";
 
+import { mirrored, remember } from "./mirror.ts";
+
 const ACCOUNT = "";
 
 /**
@@ -290,21 +292,4 @@ export class RateLimiter extends DurableObject<Record<string, unknown>> {
     const expiries = [state.source, state.account].flatMap((counter) => (counter ? [counterExpiresAt(counter)] : []));
     if (expiries.length > 0) await this.cleanUpAt(Math.min(...expiries));
   }
-}
-
-/** Entries a mirror holds before it starts over (a subject has a handful; an IP object more). */
-const MIRROR_LIMIT = 512;
-
-function remember<V>(mirror: Map<string, V | null>, key: string, value: V | null): void {
-  if (!mirror.has(key) && mirror.size >= MIRROR_LIMIT) mirror.clear();
-  mirror.set(key, value);
-}
-
-/** The mirrored row, read from storage (and remembered) the first time. */
-function mirrored<V>(mirror: Map<string, V | null>, key: string, read: () => V | null): V | null {
-  const known = mirror.get(key);
-  if (known !== undefined) return known;
-  const value = read();
-  remember(mirror, key, value);
-  return value;
 }
