@@ -7,7 +7,7 @@ import { uuidv7 } from "#src/lib/ids.ts";
 import { addMember, insertCaredPatient, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Member, patch, type Tenant } from "./fixtures.ts";
 import { fuzzRequest, mulberry32, type OpenApiDocument, operationsOf, responseDefect } from "./fuzz-engine.ts";
-import { api, problemOf, testDb } from "./helpers.ts";
+import { api, problemOf, testDb, roundTrips } from "./helpers.ts";
 
 interface Appointment {
   id: string;
@@ -38,7 +38,6 @@ interface Page {
 
 const as = (member: Member) => ({ headers: member.headers });
 
-const roundTrips = (response: Response) => Number(/desc="(\d+) round trips"/.exec(response.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
 
 async function book(member: Member, body: Record<string, unknown>) {
   return api("/api/v1/appointments", jsonBody(body, member.headers));

@@ -9,12 +9,11 @@ import { createLogger } from "#src/lib/logger.ts";
 import { Timing } from "#src/lib/timing.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { createTenant, jsonBody, type Tenant } from "./fixtures.ts";
-import { api, problemOf, testDb } from "./helpers.ts";
+import { api, problemOf, testDb, roundTrips } from "./helpers.ts";
 
 /** The body as text (workerd warns when .text() reads a non-text content type). */
 const ndjsonText = async (response: Response) => new TextDecoder().decode(await response.arrayBuffer());
 
-const roundTrips = (response: Response) => Number(/desc="(\d+) round trips"/.exec(response.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
 
 interface Listed {
   data: { id: string; action: string; actorUserId: string | null; patientIds: string[]; createdAt: string; requestId: string | null }[];

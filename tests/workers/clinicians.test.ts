@@ -6,7 +6,7 @@ import { kvCache } from "#src/platform/cloudflare/adapters.ts";
 import { systemClock } from "#src/platform/ports.ts";
 import { addMember, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, patch, type Member, type Tenant } from "./fixtures.ts";
-import { api, apiWithEnv, problemOf, testDb } from "./helpers.ts";
+import { api, apiWithEnv, problemOf, testDb, roundTrips } from "./helpers.ts";
 
 interface ClinicianItem {
   id: string;
@@ -14,13 +14,6 @@ interface ClinicianItem {
   email?: string;
   timezone: string;
   patientCount: number;
-}
-
-/** The `db` entry of Server-Timing: how many SQL round trips the request made. */
-function roundTrips(response: Response): number {
-  const match = /db;dur=[\d.]+;desc="(\d+) round trips"/.exec(response.headers.get("Server-Timing") ?? "");
-  if (!match) throw new Error("no db entry in Server-Timing");
-  return Number(match[1]);
 }
 
 async function listAs(member: { headers: Record<string, string> }) {

@@ -14,7 +14,7 @@ import { durableRateLimiter } from "#src/platform/cloudflare/adapters.ts";
 import { memoryCache } from "#src/platform/memory/adapters.ts";
 import { addMember, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Member, type Tenant } from "./fixtures.ts";
-import { api, problemOf, testDb } from "./helpers.ts";
+import { api, problemOf, testDb, roundTrips } from "./helpers.ts";
 
 const HOUR = 3_600_000;
 
@@ -42,7 +42,6 @@ async function book(tenant: Tenant, booking: Booking): Promise<string> {
   return id;
 }
 
-const roundTrips = (response: Response) => Number(/desc="(\d+) round trips"/.exec(response.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
 
 async function dashboardOf(headers: Record<string, string>): Promise<{ response: Response; body: Dashboard }> {
   const response = await api("/api/v1/dashboard", { headers });

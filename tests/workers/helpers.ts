@@ -29,3 +29,7 @@ export async function problemOf(response: Response): Promise<Record<string, unkn
   }
   return (await response.json()) as Record<string, unknown>;
 }
+
+/** The SQL round trips a response's Server-Timing names (`db;…;desc="N round trips"`), NaN without one. */
+export const roundTrips = (response: Response): number =>
+  Number(/desc="(\d+) round trips"/.exec(response.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);

@@ -5,7 +5,7 @@ import { noteContentHash } from "#src/features/notes/notes.canonical.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import { addMember, insertCaredPatient, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Member, patch, type Tenant } from "./fixtures.ts";
-import { api, problemOf, testDb } from "./helpers.ts";
+import { api, problemOf, testDb, roundTrips } from "./helpers.ts";
 
 interface Note {
   id: string;
@@ -52,7 +52,6 @@ async function insertAppointment(tenant: Tenant, patientId: string, clinicianId:
   return id;
 }
 
-const roundTrips = (response: Response) => Number(/desc="(\d+) round trips"/.exec(response.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
 
 async function auditRowsOf(response: Response, organizationId: string) {
   const requestId = response.headers.get("X-Request-ID") ?? "";

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { APPOINTMENT_STATUSES, type AppointmentStatus } from "#src/db/schema/index.ts";
 import type { TenantScope } from "#src/db/scope.ts";
+import { exactOf } from "#src/db/sql-time.ts";
 import { appointmentJson, jsonArray, ownCalendar, patientTimezoneOf, visibleAs } from "#src/features/appointments/appointments.sql.ts";
 import { type AuditOrigin, actorOf, aggregatedIds, auditOnceFromCte } from "#src/lib/audit.ts";
 import { eventFromCte, type EventType } from "#src/lib/events.ts";
@@ -22,7 +23,7 @@ export interface ListFilters {
 }
 
 /** The exact keyset position (microseconds kept), for the next page's cursor. */
-const CURSOR_AT = sql.raw(`to_char(a.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+const CURSOR_AT = exactOf("a.starts_at");
 
 /**
  * A page of the appointments the caller may see, in (starts_at, id) order, and ONE audit row

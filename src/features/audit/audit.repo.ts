@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Database } from "#src/db/client.ts";
 import type { TenantScope } from "#src/db/scope.ts";
 import { type AuditOrigin, auditFromCte, auditOnceFromCte } from "#src/lib/audit.ts";
+import { isoOf } from "#src/db/sql-time.ts";
 
 /** What a query of the trail filters on; `action` ending in "." is a prefix (`note.`). */
 export interface AuditFilters {
@@ -36,9 +37,8 @@ export const AuditEventRow = z.object({
 
 export type AuditEventRow = z.infer<typeof AuditEventRow>;
 
-const COLUMNS = sql.raw(`id, actor_user_id, actor_api_key_id, action, target_type, target_id,
-  to_jsonb(patient_ids) as patient_ids, ip, user_agent, request_id, metadata,
-  to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at`);
+const COLUMNS = sql`id, actor_user_id, actor_api_key_id, action, target_type, target_id,
+  to_jsonb(patient_ids) as patient_ids, ip, user_agent, request_id, metadata, ${isoOf("created_at")} as created_at`;
 
 /**
  * The smallest UUIDv7 of a millisecond: ids are time-ordered, so a time bound is also an id bound,

@@ -1,14 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { COMMUNICATION_STYLES, PATIENT_STATUSES, VOICES } from "#src/db/schema/index.ts";
+import { isoOf } from "#src/db/sql-time.ts";
 
 /** SQL fragments the patient and care-team statements share, and the row shape they return. */
 
-/** A timestamptz as the API writes it (ISO 8601, UTC, milliseconds). */
-export const isoOf = (column: string): SQL => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
-
-/** A timestamptz to the microsecond, for cursors (a Date would lose the last three digits). */
-export const exactOf = (column: string): SQL => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
 
 /** The patient's columns from alias `p` (a table or a CTE holding patients' rows). */
 export const PATIENT_COLUMNS = sql.join(
