@@ -72,11 +72,6 @@ export type AppHandler<R extends RouteConfig> = RouteHandler<R, AppEnv & RouteCo
 
 const API_PREFIX = "/api/v1";
 
-/**
- * Every route declared `phi` (method, path, operationId). The document marks each with
- * `x-tend-phi: true`, and the audit walk test calls every one of them.
- */
-export const phiOperations: { method: string; path: string; operationId: string }[] = [];
 const authPolicyRoutes: { method: string; pattern: RegExp }[] = [];
 const parallelReadRoutes: RegExp[] = [];
 
@@ -223,7 +218,6 @@ export function defineRoute<const P extends string, S extends RouteSpec & { path
   void permission;
   void membersOnly;
   void problems;
-  if (phi) phiOperations.push({ method: spec.method.toUpperCase(), path: spec.path, operationId: spec.operationId });
   if (rateLimit === "auth") authPolicyRoutes.push({ method: spec.method.toUpperCase(), pattern: pathPattern(spec.path) });
   if (spec.method.toLowerCase() === "get" && rateLimit === "default" && !sideEffects && !phi) parallelReadRoutes.push(pathPattern(spec.path));
   const security = membersOnly ? MEMBER_ONLY : permission ? MEMBER_OR_API_KEY : PUBLIC;
