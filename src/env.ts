@@ -112,9 +112,12 @@ type Generated<K extends string> = Cloudflare.Env extends Record<K, infer T> ? T
 export const bindingsSchema = z.object({
   CACHE: binding<Generated<"CACHE">>("get"),
   RATE_LIMITER: binding<Generated<"RATE_LIMITER">>("idFromName"),
+  NOTIFICATION_HUB: binding<Generated<"NOTIFICATION_HUB">>("idFromName"),
   JOBS: binding<Generated<"JOBS">>("send"),
   /** The dead-letter queue's producer: a malformed job message is sent here at once. */
   DEAD_LETTERS: binding<Generated<"DEAD_LETTERS">>("send"),
+  /** The `[assets]` directory: the password policy's breached set (src/lib/password-policy.ts). */
+  ASSETS: binding<Generated<"ASSETS">>("fetch"),
   /** The dead-letter queue's name: batches from it are parked, not run. */
   DEAD_LETTER_QUEUE: z.string().min(1),
 });

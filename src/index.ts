@@ -10,6 +10,7 @@ import { createMailer } from "#src/platform/mailer.ts";
 import { cloudflarePlatform } from "#src/platform/cloudflare/adapters.ts";
 
 export { RateLimiter } from "../durable-objects/rate-limiter.ts";
+export { NotificationHub } from "../durable-objects/notification-hub.ts";
 
 const app = createApp(cloudflarePlatform);
 

@@ -8,6 +8,7 @@ import { ConfigError, type WorkerEnv } from "#src/env.ts";
  */
 export const QUEUES = {
   jobs: "JOBS",
+  notifications: "NOTIFICATIONS",
 } as const;
 
 export type QueueName = keyof typeof QUEUES;

@@ -4,7 +4,8 @@ import { type AuditOrigin, auditOrigin } from "#src/lib/audit.ts";
 import type { Logger } from "#src/lib/logger.ts";
 import type { RequestContext } from "#src/lib/route.ts";
 import type { Mailer } from "#src/platform/mailer.ts";
-import type { Cache, Clock, Jobs, RateLimiter } from "#src/platform/ports.ts";
+import type { Cache, Clock, Jobs, RateLimiter, Realtime, StaticAssets } from "#src/platform/ports.ts";
+import { createProviders, type Providers } from "#src/platform/providers.ts";
 
 /**
  * Everything a service may use, built in one place: once per request by `requestDeps`, once per
@@ -22,8 +23,14 @@ export interface Deps {
   readonly rateLimiter: RateLimiter;
   readonly cache: Cache;
   readonly jobs: Jobs;
+  /** Files deployed beside the code (the breached-password set). */
+  readonly assets: StaticAssets;
+  /** Live updates to users' open sockets. */
+  readonly realtime: Realtime;
   /** The mailer (made on first use). */
   readonly mailer: Mailer;
+  /** SMS, push and voice clients (made on first use), as configured in env.ts. */
+  readonly providers: Providers;
   /** Who is acting, for audit rows: the request's address and id, or the job's run. */
   readonly origin: AuditOrigin;
   /** Runs work after the response or the run (mail), so its latency reveals nothing. */
@@ -42,6 +49,18 @@ export interface CallerWrites {
 }
 
 const NO_WRITES: CallerWrites = { lastWriteMs: async () => undefined, markWrite: async () => undefined };
+
+const providersByConfig = new WeakMap<Config, Providers>();
+
+/** One set of provider clients per configuration (per isolate): FCM's access token is cached in it. */
+function lazyProviders(config: Config, logger: Logger): Providers {
+  let providers = providersByConfig.get(config);
+  if (!providers) {
+    providers = createProviders(config, logger);
+    providersByConfig.set(config, providers);
+  }
+  return providers;
+}
 
 /** The caller's limiter subject, as admission names it. */
 function callerSubject(c: RequestContext): string | undefined {
@@ -72,6 +91,11 @@ export function buildRequestDeps(c: RequestContext): Deps {
     rateLimiter: adapters.rateLimiter,
     cache: adapters.cache,
     jobs: adapters.jobs,
+    assets: adapters.assets,
+    realtime: adapters.realtime,
+    get providers() {
+      return lazyProviders(c.get("config"), c.get("logger"));
+    },
     origin: auditOrigin(c),
     writes: {
       lastWriteMs: async () => c.get("lastWrite"),
@@ -95,7 +119,9 @@ export interface BackgroundInput {
   db: Database;
   config: Config;
   logger: Logger;
-  adapters: { clock: Clock; rateLimiter: RateLimiter; cache: Cache; jobs: Jobs };
+  adapters: { clock: Clock; rateLimiter: RateLimiter; cache: Cache; jobs: Jobs; realtime: Realtime; assets: StaticAssets };
+  /** Provider clients; built from config when absent (tests hand in intercepted ones). */
+  providers?: Providers;
   mailer: Mailer;
   /** Names the run in audit rows, e.g. "queue:tend-jobs" or "cron:2026-12-03T10:00:00Z". */
   run: string;
@@ -113,7 +139,10 @@ export function backgroundDeps(input: BackgroundInput): Deps {
     rateLimiter: adapters.rateLimiter,
     cache: adapters.cache,
     jobs: adapters.jobs,
+    assets: adapters.assets,
+    realtime: adapters.realtime,
     mailer: input.mailer,
+    providers: input.providers ?? lazyProviders(input.config, input.logger),
     origin: { ip: null, userAgent: null, requestId: input.run },
     writes: NO_WRITES,
     defer: (work) => (input.waitUntil ? input.waitUntil(work) : void work),

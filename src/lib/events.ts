@@ -22,8 +22,15 @@ export const EVENT_TYPES = [
   "appointment.cancelled",
   "note.signed",
   "alert.created",
+  "alert.acknowledged",
+  "alert.escalated",
   "alert.resolved",
+  "reminder.due",
+  "reminder.acknowledged",
   "reminder.missed",
+  "schedule.created",
+  "schedule.updated",
+  "schedule.deleted",
   "calendar.synced",
 ] as const;
 
@@ -69,12 +76,12 @@ const uuidValue = (value: CteValue): SQL => (value instanceof SQL ? sql`(${value
 export function eventFromCte(
   cte: string,
   origin: AuditOrigin,
-  event: { id?: string; organizationId: string; type: EventType; subjectType: string; subjectId: CteValue; payload?: EventPayload | SQL },
+  event: { id?: string; organizationId: CteValue; type: EventType; subjectType: string; subjectId: CteValue; payload?: EventPayload | SQL },
 ): SQL {
   const id = event.id ? sql`${event.id}::uuid` : sql.raw(SQL_UUIDV7);
   const payload = event.payload instanceof SQL ? sql`(${event.payload})::jsonb` : sql`${JSON.stringify(event.payload ?? {})}::jsonb`;
   return sql`insert into domain_events (id, organization_id, type, subject_type, subject_id, payload, request_id)
-    select ${id}, ${event.organizationId}::uuid, ${event.type}::text, ${event.subjectType}::text, ${uuidValue(event.subjectId)},
+    select ${id}, ${uuidValue(event.organizationId)}, ${event.type}::text, ${event.subjectType}::text, ${uuidValue(event.subjectId)},
       ${payload}, ${origin.requestId}::text
     from ${sql.raw(cte)}`;
 }

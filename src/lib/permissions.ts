@@ -30,7 +30,22 @@ const CLINICAL_PERMISSIONS = [
   "dashboard:read",
 ] as const;
 
-export const PERMISSIONS = [...IDENTITY_PERMISSIONS, ...CLINICAL_PERMISSIONS] as const;
+/**
+ * The care loop (schedules, reminders, activity, alerts). Staff hold none of it (SPEC: "none");
+ * heartbeats come from the patient's own app or an integration's key, never a carer's session.
+ */
+const CARE_PERMISSIONS = [
+  "schedules:read",
+  "schedules:write",
+  "reminders:read",
+  "reminders:ack",
+  "activity:read",
+  "heartbeats:write",
+  "alerts:read",
+  "alerts:write",
+] as const;
+
+export const PERMISSIONS = [...IDENTITY_PERMISSIONS, ...CLINICAL_PERMISSIONS, ...CARE_PERMISSIONS] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -44,12 +59,26 @@ const MANAGERS: Permission[] = [...PERMISSIONS];
  * "notes:read", so no note reaches them whatever the relationship.
  */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
+  // Managers hold heartbeats:write only so they can grant it to an integration's key: the
+  // heartbeat route takes it from a key or the patient's own session, never a member's.
   owner: new Set(MANAGERS),
   admin: new Set(MANAGERS),
-  clinician: new Set([...EVERYONE, "members:read", ...CLINICAL_PERMISSIONS]),
+  clinician: new Set([...EVERYONE, "members:read", ...CLINICAL_PERMISSIONS, ...CARE_PERMISSIONS.filter((p) => p !== "heartbeats:write")]),
   staff: new Set([...EVERYONE, "members:read", "patients:read", "patients:write", "clinicians:read", "appointments:read", "appointments:write", "dashboard:read"]),
-  caregiver: new Set([...EVERYONE, "patients:read", "appointments:read", "clinicians:read", "dashboard:read"]),
-  patient: new Set([...EVERYONE, "patients:read", "appointments:read"]),
+  caregiver: new Set([
+    ...EVERYONE,
+    "patients:read",
+    "appointments:read",
+    "clinicians:read",
+    "dashboard:read",
+    "schedules:read",
+    "reminders:read",
+    "reminders:ack",
+    "activity:read",
+    "alerts:read",
+    "alerts:write",
+  ]),
+  patient: new Set([...EVERYONE, "patients:read", "appointments:read", "schedules:read", "reminders:read", "reminders:ack", "activity:read", "alerts:read", "heartbeats:write"]),
 };
 
 /** Roles an owner or admin may grant. Only an owner makes another owner. */

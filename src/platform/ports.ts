@@ -124,9 +124,42 @@ export interface Jobs {
   ping(): Promise<void>;
 }
 
+/** A live event for a user's open sockets; carries ids and states, never PHI beyond what the app shows. */
+export interface RealtimeEvent {
+  /** e.g. "alert.created", "reminder.due", "notification.created", "appointment.updated". */
+  type: string;
+  organizationId: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Live updates (one NotificationHub Durable Object per user on Workers). Each published event gets
+ * the user's next sequence number; a client reconnecting with `since` first gets what it missed.
+ */
+export interface Realtime {
+  /** Sends `event` to each user's open sockets in the event's organization, and keeps it for replay. */
+  publish(userIds: readonly string[], event: RealtimeEvent): Promise<void>;
+  /** Accepts the WebSocket upgrade `request` into the user's hub (the ticket is already spent). */
+  connect(userId: string, organizationId: string, request: Request, since?: number): Promise<Response>;
+  /** Closes the user's sockets: in one organization (removal, role change) or all (logout-all). */
+  disconnect(userId: string, organizationId?: string): Promise<void>;
+}
+
 export interface Clock {
   now(): Date;
 }
+
+/**
+ * Files deployed beside the code instead of inside the bundle (Workers static assets, read through
+ * the ASSETS binding; public/ on disk for Deno): the password policy's breached set.
+ */
+export interface StaticAssets {
+  /** The file at `path` (e.g. "/_tend/breached-passwords.bin"), or null when there is none. */
+  get(path: string): Promise<Uint8Array | null>;
+}
+
+/** No files: what a platform has when it is given none (the password policy then answers 503). */
+export const noStaticAssets: StaticAssets = { get: async () => null };
 
 /** Everything the app needs from its runtime, built per request from `env`. */
 export interface Adapters {
@@ -134,6 +167,8 @@ export interface Adapters {
   rateLimiter: RateLimiter;
   jobs: Jobs;
   clock: Clock;
+  realtime: Realtime;
+  assets: StaticAssets;
 }
 
 export interface Platform {

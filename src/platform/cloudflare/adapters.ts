@@ -1,4 +1,6 @@
 import type { RateLimiter as RateLimiterObject } from "../../../durable-objects/rate-limiter.ts";
+import type { NotificationHub as NotificationHubObject } from "../../../durable-objects/notification-hub.ts";
+import { durableRealtime } from "#src/platform/cloudflare/realtime.ts";
 import { parseBindings, type WorkerEnv } from "#src/env.ts";
 import { type QueueName, queueProducers } from "#src/jobs/queues.ts";
 import { queueOf } from "#src/jobs/registry.ts";
@@ -9,6 +11,7 @@ import {
   type Jobs,
   type Platform,
   type RateLimiter,
+  type StaticAssets,
   systemClock,
 } from "#src/platform/ports.ts";
 
@@ -71,6 +74,21 @@ export function queueJobs(queues: Record<QueueName, Queue>): Jobs {
   };
 }
 
+/** The `[assets]` directory (public/) through the ASSETS binding, which ignores the URL's host. */
+export function workerAssets(binding: Fetcher): StaticAssets {
+  return {
+    async get(path) {
+      const response = await binding.fetch(new URL(path, "https://assets.invalid"));
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return null;
+      }
+      if (!response.ok) throw new Error(`ASSETS answered ${response.status} for ${path}`);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+  };
+}
+
 const adaptersByEnv = new WeakMap<WorkerEnv, Adapters>();
 
 /** Adapters over the bindings declared in wrangler.toml; built once per env object, not per request. */
@@ -85,6 +103,8 @@ export const cloudflarePlatform: Platform = {
       rateLimiter: durableRateLimiter(bindings.RATE_LIMITER as DurableObjectNamespace<RateLimiterObject>),
       jobs: queueJobs(queueProducers(env)),
       clock: systemClock,
+      assets: workerAssets(bindings.ASSETS),
+      realtime: durableRealtime(bindings.NOTIFICATION_HUB as DurableObjectNamespace<NotificationHubObject>),
     };
     adaptersByEnv.set(env, adapters);
     return adapters;

@@ -15,7 +15,18 @@ import {
   WHOLE_SESSION,
   type WindowState,
 } from "#src/platform/limiter-rules.ts";
-import { type Adapters, type Cache, type Jobs, type Platform, type RateLimiter, systemClock, WRITE_STAMP_MEMORY_MS } from "#src/platform/ports.ts";
+import { memoryRealtime } from "#src/platform/memory/realtime.ts";
+import {
+  type Adapters,
+  type Cache,
+  type Jobs,
+  noStaticAssets,
+  type Platform,
+  type RateLimiter,
+  type StaticAssets,
+  systemClock,
+  WRITE_STAMP_MEMORY_MS,
+} from "#src/platform/ports.ts";
 
 /** In-process adapters for Deno and single-process runs: same contracts, no Cloudflare. */
 export function memoryCache(clock = systemClock): Cache {
@@ -168,12 +179,14 @@ export function memoryJobs(run: (job: Job) => Promise<void>): Jobs {
 }
 
 /** The memory adapters; `runJob` gets them too, so a job's dependencies are the requests' ones. */
-export function memoryPlatform(runJob: (job: Job, adapters: Adapters) => Promise<void>): Platform {
+export function memoryPlatform(runJob: (job: Job, adapters: Adapters) => Promise<void>, assets: StaticAssets = noStaticAssets): Platform {
   const adapters: Adapters = {
     cache: memoryCache(),
     rateLimiter: memoryRateLimiter(),
     jobs: memoryJobs((job) => runJob(job, adapters)),
     clock: systemClock,
+    assets,
+    realtime: memoryRealtime(),
   };
   return { name: "memory", adapters: () => adapters };
 }
