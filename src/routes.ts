@@ -15,6 +15,13 @@ import { appointmentsRouter } from "#src/features/appointments/appointments.inde
 import { notesRouter } from "#src/features/notes/notes.index.ts";
 import { dashboardRouter } from "#src/features/dashboard/dashboard.index.ts";
 import { auditRouter } from "#src/features/audit/audit.index.ts";
+import { schedulesRouter } from "#src/features/schedules/schedules.index.ts";
+import { remindersRouter } from "#src/features/reminders/reminders.index.ts";
+import { activityRouter } from "#src/features/activity/activity.index.ts";
+import { alertsRouter } from "#src/features/alerts/alerts.index.ts";
+import { notificationsRouter } from "#src/features/notifications/notifications.index.ts";
+import { devicesRouter } from "#src/features/devices/devices.index.ts";
+import { realtimeRouter } from "#src/features/realtime/realtime.index.ts";
 
 /**
  * Mounts every feature's router. API routes live under /api/v1; `/.well-known` at the root.
@@ -36,7 +43,14 @@ export function registerFeatures(app: OpenAPIHono<AppEnv>) {
     .route("/api/v1", appointmentsRouter)
     .route("/api/v1", notesRouter)
     .route("/api/v1", dashboardRouter)
-    .route("/api/v1", auditRouter);
+    .route("/api/v1", auditRouter)
+    .route("/api/v1", schedulesRouter)
+    .route("/api/v1", remindersRouter)
+    .route("/api/v1", activityRouter)
+    .route("/api/v1", alertsRouter)
+    .route("/api/v1", notificationsRouter)
+    .route("/api/v1", devicesRouter)
+    .route("/api/v1", realtimeRouter);
 }
 
 /** Every feature route with its input and output types, for Hono's `hc` client: `hc<AppType>(baseUrl)`. */

@@ -4,6 +4,9 @@ import { maintenanceJobs } from "#src/jobs/maintenance.ts";
 import { authJobs } from "#src/features/auth/auth.jobs.ts";
 import { eventJobs } from "#src/features/events/events.jobs.ts";
 import { auditJobs } from "#src/features/audit/audit.jobs.ts";
+import { remindersJobs } from "#src/features/reminders/reminders.jobs.ts";
+import { alertsJobs } from "#src/features/alerts/alerts.jobs.ts";
+import { notificationsJobs } from "#src/features/notifications/notifications.jobs.ts";
 
 /** Every job, one line per feature: each feature's `<area>.jobs.ts` says what its jobs are. */
 export const JOB_DEFINITIONS = [
@@ -11,6 +14,9 @@ export const JOB_DEFINITIONS = [
   ...authJobs,
   ...eventJobs,
   ...auditJobs,
+  ...remindersJobs,
+  ...alertsJobs,
+  ...notificationsJobs,
 ] as const;
 
 type Definition = (typeof JOB_DEFINITIONS)[number];

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { rowsOf } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import type { JobDeps } from "#src/jobs/job.ts";
+import { notificationsConsumers } from "#src/features/notifications/notifications.consumers.ts";
+import { realtimeConsumers } from "#src/features/realtime/realtime.consumers.ts";
 
 /** An outbox row as its consumers see it: ids and states only, never PHI. */
 export interface DeliveredEvent {
@@ -73,4 +75,4 @@ export const dashboardCacheConsumer: EventConsumer = {
 };
 
 /** Every consumer, in the order their claims are taken. */
-export const EVENT_CONSUMERS: readonly EventConsumer[] = [dashboardCacheConsumer];
+export const EVENT_CONSUMERS: readonly EventConsumer[] = [dashboardCacheConsumer, ...notificationsConsumers, ...realtimeConsumers];

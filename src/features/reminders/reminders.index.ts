@@ -1,0 +1,3 @@
+import { createRouter } from "#src/lib/create-router.ts";
+
+export const remindersRouter = createRouter();
