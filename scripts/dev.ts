@@ -79,12 +79,19 @@ process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 wrangler.on("exit", (code) => void stop(code ?? 1));
 
+/** wrangler's scheduled-test endpoint: one Cron Trigger tick, as Cloudflare fires it. */
+const cronUrl = (base: string) => `${base}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`;
+
 /** Polls /health until wrangler answers (two minutes at most), then prints where everything is. */
 async function announceWhenUp(base: string): Promise<void> {
   for (let attempt = 0; attempt < 240; attempt++) {
     try {
       if ((await fetch(`${base}/health`)).ok) {
-        console.log(`\n  Tend API  ${base}/api/v1\n  Docs      ${base}/docs\n  Health    ${base}/health · ${base}/ready\n`);
+        console.log(
+          `\n  Tend API  ${base}/api/v1\n  Docs      ${base}/docs\n  Health    ${base}/health · ${base}/ready\n` +
+            `  Cron      ticks every minute by itself; to tick now (reminders, missed doses, alerts, escalation, sends):\n` +
+            `            curl '${cronUrl(base)}'\n`,
+        );
         return;
       }
     } catch {
@@ -101,7 +108,7 @@ async function announceWhenUp(base: string): Promise<void> {
  */
 function tickCronEveryMinute(base: string): void {
   const tick = () =>
-    fetch(`${base}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`).then(
+    fetch(cronUrl(base)).then(
       (response) => void response.body?.cancel(),
       () => undefined,
     );
