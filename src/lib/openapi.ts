@@ -33,6 +33,8 @@ export const TAGS = [
   { name: "Appointments", description: "Sessions between a clinician and a patient: booking, series, status changes; never double-booked" },
   { name: "Notes", description: "Progress notes (SOAP, DAP, free text): drafts, signing, addenda and ranked full-text search" },
   { name: "Dashboard", description: "Today's practice at a glance, scoped to what the caller may see" },
+  { name: "Activity", description: "What a patient's companion app reports: heartbeats, app opens, reminder interactions, battery" },
+  { name: "Alerts", description: "Alerts about patients (inactivity, missed medication, manual): acknowledge, resolve, escalation" },
   { name: "Audit", description: "The tamper-evident trail of every read and write of patient data: query, export, verify" },
   { name: "Platform", description: "Liveness, readiness and the public keys that verify access tokens" },
 ] as const;
