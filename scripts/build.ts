@@ -2,12 +2,15 @@
 // which wrangler.toml deploys as is (`no_bundle = true`). The esbuild options are the ones wrangler
 // uses for workerd, plus one thing wrangler can't do: zod's `export * as locales` (≈40 languages,
 // 38 KiB gzip) resolves to an empty module. Tend speaks English only, and zod's classic entry
-// imports locales/en.js directly, so its messages stay English. Also copies the Swagger UI assets.
+// imports locales/en.js directly, so its messages stay English. Also copies the Swagger UI assets,
+// and checks the breached-password set the Worker reads from its static assets is there.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, type Metafile, type Plugin, build } from "esbuild";
 import { copyDocsAssets } from "./docs-assets.ts";
+import { unpackGolombSet } from "../src/lib/golomb-set.ts";
+import { BREACHED_SET_PATH } from "../src/lib/password-policy.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const ENTRY = join(root, "src", "index.ts");
@@ -83,6 +86,20 @@ export function checkExports(metafile: Metafile, outfile: string): void {
   if (missing.length > 0) throw new Error(`build: ${relative(root, outfile)} does not export ${missing.join(", ")}`);
 }
 
+/**
+ * The breached set is a static asset (public/_tend/, committed; made by
+ * scripts/generate-breached-passwords.ts), not in the bundle. Without it every password would be
+ * refused with a 503, so a build without a readable set fails.
+ */
+export function checkBreachedSet(): { file: string; size: number } {
+  const file = join(root, "public", BREACHED_SET_PATH);
+  try {
+    return { file, size: unpackGolombSet(readFileSync(file)).size };
+  } catch (error) {
+    throw new Error(`build: ${relative(root, file)} is missing or corrupt (${error instanceof Error ? error.message : error}); run node scripts/generate-breached-passwords.ts`, { cause: error });
+  }
+}
+
 export async function buildWorker(): Promise<{ outfile: string; metafile: Metafile }> {
   rmSync(dirname(OUT_FILE), { recursive: true, force: true });
   mkdirSync(dirname(OUT_FILE), { recursive: true });
@@ -97,6 +114,8 @@ export async function buildWorker(): Promise<{ outfile: string; metafile: Metafi
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     console.log(`docs assets: ${relative(root, copyDocsAssets())}`);
+    const breached = checkBreachedSet();
+    console.log(`breached set: ${relative(root, breached.file)} (${breached.size} entries, a static asset)`);
     const { outfile, metafile } = await buildWorker();
     const bytes = metafile.outputs[relative(root, outfile)]?.bytes ?? 0;
     console.log(`worker: ${relative(root, outfile)} (${(bytes / 1024).toFixed(1)} KiB, zod locales: en only)`);

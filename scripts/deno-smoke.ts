@@ -1,6 +1,7 @@
 // Runs the Deno entry (src/deno.ts) against an in-memory gateway and checks that the same app
 // answers on Deno: health, readiness through the memory adapters and the database, the OpenAPI
-// document, Swagger UI with its vendored files, and problem+json for unknown routes.
+// document, Swagger UI with its vendored files, the password policy's breached set read from
+// public/_tend/, and problem+json for unknown routes.
 // `node scripts/deno-smoke.ts`; prints one line per check and exits non-zero on any failure.
 import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -26,6 +27,7 @@ const OVERALL_TIMEOUT_MS = 120_000;
 interface Check {
   name: string;
   path: string;
+  init?: RequestInit;
   verify(response: Response): Promise<void>;
 }
 
@@ -97,6 +99,21 @@ const CHECKS: Check[] = [
     path: "/docs/vendor/swagger-ui-dist/..%2f..%2f..%2f..%2fpackage.json",
     async verify(response) {
       expectStatus(response, 404, "application/problem+json");
+    },
+  },
+  {
+    name: "POST /api/v1/auth/password/reset refuses a breached password (the set, from public/_tend/)",
+    path: "/api/v1/auth/password/reset",
+    init: {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      // The policy is checked before the token, so no real reset link is needed.
+      body: JSON.stringify({ token: "smoke-not-a-reset-token-0123456789", password: "mailcreated5240" }),
+    },
+    async verify(response) {
+      expectStatus(response, 422, "application/problem+json");
+      const body = await json(response);
+      expect(JSON.stringify(body.errors).includes("breached passwords"), `errors ${JSON.stringify(body.errors)}`);
     },
   },
   {
@@ -204,7 +221,7 @@ async function run(): Promise<void> {
   for (const check of CHECKS) {
     const checkStarted = performance.now();
     try {
-      const response = await fetch(`${base}${check.path}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const response = await fetch(`${base}${check.path}`, { ...check.init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       await check.verify(response);
       passed++;
       console.log(`ok   ${check.name} (${Math.round(performance.now() - checkStarted)} ms)`);

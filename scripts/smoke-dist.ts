@@ -3,7 +3,7 @@
 // dist/worker/index.js, the file scripts/build.ts writes and wrangler.toml deploys with
 // `no_bundle`. Checks /health, /ready, a sign-up (201 with tokens, or 202 and then the mailed
 // link from the dev log when there is one), a login as the demo owner scripts/seed.ts makes, and
-// GET /api/v1/me. Exits non-zero on the first failure, with the dev log's tail. About 20-30 s.
+// GET /api/v1/me; and that the breached-password set is read through ASSETS but not published. Exits non-zero on the first failure, with the dev log's tail. About 20-30 s.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PASSWORD, login, uniqueEmail } from "./bench/api.ts";
@@ -74,6 +74,16 @@ async function smoke(stack: Stack): Promise<void> {
   await step("GET /ready 200 (database, cache, rate limiter)", async () => {
     const body = await expectStatus(await fetch(`${stack.base}/ready`), [200], "GET /ready");
     check(body.status === "ok", `GET /ready said ${JSON.stringify(body)}`);
+  });
+
+  // The set is a static asset (public/_tend/), not in the bundle: refused here only if it was read.
+  await step("POST /api/v1/auth/password/reset 422 for a breached password (the set, through ASSETS)", async () => {
+    const response = await post(stack, "/api/v1/auth/password/reset", { token: "smoke-not-a-reset-token-0123456789", password: "mailcreated5240" });
+    const body = await expectStatus(response, [422], "POST /api/v1/auth/password/reset");
+    check(JSON.stringify(body.errors).includes("breached passwords"), `the reset was refused for another reason: ${JSON.stringify(body.errors)}`);
+  });
+  await step("GET /_tend/breached-passwords.bin 404 (the Worker's own asset, not published)", async () => {
+    await expectStatus(await fetch(`${stack.base}/_tend/breached-passwords.bin`), [404], "GET /_tend/breached-passwords.bin");
   });
 
   const email = uniqueEmail("smoke");

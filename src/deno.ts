@@ -12,6 +12,7 @@ import { backgroundDeps } from "#src/lib/deps.ts";
 import { createLogger } from "#src/lib/logger.ts";
 import { memoryPlatform } from "#src/platform/memory/adapters.ts";
 import { createMailer } from "#src/platform/mailer.ts";
+import type { StaticAssets } from "#src/platform/ports.ts";
 
 const env: Record<string, string> = Deno.env.toObject();
 
@@ -33,6 +34,21 @@ function loadConfig(): Config {
 const port = Number(env.PORT || 8788);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) fatal("server misconfigured", { invalidKeys: "PORT" });
 
+/** Deno's ASSETS: the file under public/ that Workers' static assets would answer (the breached set). */
+const PUBLIC_ROOT = new URL("../public/", import.meta.url);
+const publicAssets: StaticAssets = {
+  async get(path) {
+    const file = new URL(path.replace(/^\/+/, ""), PUBLIC_ROOT);
+    if (!file.href.startsWith(PUBLIC_ROOT.href)) return null;
+    try {
+      return await Deno.readFile(file);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+  },
+};
+
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, { runtime: "deno" });
 const trustedProxies = config.TRUSTED_PROXIES.flatMap((text) => parseCidr(text) ?? []);
@@ -49,6 +65,7 @@ const app = createApp(
         run: `memory-queue:${job.kind}`,
       }),
     ),
+    publicAssets,
   ),
 );
 

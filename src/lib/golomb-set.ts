@@ -1,7 +1,8 @@
 /**
  * A Golomb-coded set: each entry hashed into [0, count·2^bits), the sorted hashes' gaps Rice-coded
  * with `bits` low bits. About bits + 1.6 bits per entry; a string that is not in the set is
- * reported present with probability about 2^-bits. Used for the bundled breached-password list.
+ * reported present with probability about 2^-bits. Used for the breached-password list, which is
+ * deployed as a static asset (packGolombSet's format), not bundled.
  */
 export interface GolombSet {
   has(value: string): boolean;
@@ -68,6 +69,8 @@ export function decodeGolombSet(data: Uint8Array, count: number, bits: number, r
     value += quotient * 2 ** bits + remainder;
     hashes[i] = value;
   }
+  // Past the end, bit() reads zeros: a truncated or corrupt file must not pass for a smaller set.
+  if (position > data.length * 8 || value >= range) throw new RangeError("golomb set: the data is truncated or corrupt");
   return {
     size: count,
     has(candidate) {
@@ -84,4 +87,38 @@ export function decodeGolombSet(data: Uint8Array, count: number, bits: number, r
       return false;
     },
   };
+}
+
+/** The file format: "GCS1", count (u32), bits (u8, then 3 zero bytes), range (u64), all big-endian, then the data. */
+const MAGIC = [0x47, 0x43, 0x53, 0x31];
+const HEADER_BYTES = 20;
+
+export interface PackedGolombSet {
+  count: number;
+  bits: number;
+  range: number;
+  data: Uint8Array;
+}
+
+/** One self-describing file for a set encodeGolombSet coded. */
+export function packGolombSet({ count, bits, range, data }: PackedGolombSet): Uint8Array {
+  const bytes = new Uint8Array(HEADER_BYTES + data.length);
+  const view = new DataView(bytes.buffer);
+  bytes.set(MAGIC);
+  view.setUint32(4, count);
+  view.setUint8(8, bits);
+  view.setBigUint64(12, BigInt(range));
+  bytes.set(data, HEADER_BYTES);
+  return bytes;
+}
+
+/** Decodes a packGolombSet file; throws a RangeError on anything else (a wrong, truncated or corrupt file). */
+export function unpackGolombSet(bytes: Uint8Array): GolombSet {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < HEADER_BYTES || MAGIC.some((byte, index) => bytes[index] !== byte)) throw new RangeError("golomb set: not a GCS1 file");
+  const count = view.getUint32(4);
+  const bits = view.getUint8(8);
+  const range = Number(view.getBigUint64(12));
+  if (bits < 1 || bits > 31 || !Number.isSafeInteger(range) || range < count) throw new RangeError("golomb set: bad header");
+  return decodeGolombSet(bytes.subarray(HEADER_BYTES), count, bits, range);
 }

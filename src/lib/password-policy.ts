@@ -1,32 +1,51 @@
-import { BREACHED_SET } from "#src/data/breached-passwords.ts";
-import { decodeGolombSet, type GolombSet } from "#src/lib/golomb-set.ts";
+import { ServiceUnavailable } from "#src/lib/errors.ts";
+import { type GolombSet, unpackGolombSet } from "#src/lib/golomb-set.ts";
 import { derivedProblem } from "#src/lib/password-rules.ts";
+import type { StaticAssets } from "#src/platform/ports.ts";
 
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
 
 export const BREACHED_MESSAGE = "is too common: it appears in a list of breached passwords";
 
-let breached: GolombSet | undefined;
+/**
+ * The breached set's path among the static assets: public/_tend/breached-passwords.bin, made by
+ * scripts/generate-breached-passwords.ts and deployed beside the Worker, not in its bundle.
+ */
+export const BREACHED_SET_PATH = "/_tend/breached-passwords.bin";
+
+/** How long a caller is asked to wait when the set cannot be read. */
+const UNAVAILABLE_RETRY_SECONDS = 10;
 
 /**
- * The bundled set (data/breached-passwords.ts, made by scripts/generate-breached-passwords.ts):
- * breached passwords of 12+ characters and the common words the derived rules look for, hashed
- * and Golomb-coded, decoded once per isolate. A string not in it hits with probability ~2^-15.
+ * Reads and decodes the breached set: breached passwords of 12+ characters and the common words
+ * the derived rules look for, hashed and Golomb-coded; a string not in it hits with probability
+ * ~2^-15. Fails closed: a set that is missing, unreadable or corrupt is a 503 with Retry-After,
+ * never a check skipped. A password accepted without it would stay until its owner changes it,
+ * while a 503 only delays setting one (sign-in never reads the set), and the set ships with the
+ * deployment, so its absence is a deployment fault to see, not a third party's outage to ride
+ * out (the live Pwned Passwords check, by contrast, fails open).
  */
-function breachedSet(): GolombSet {
-  breached ??= decodeGolombSet(
-    Uint8Array.from(atob(BREACHED_SET.data), (char) => char.charCodeAt(0)),
-    BREACHED_SET.count,
-    BREACHED_SET.bits,
-    BREACHED_SET.range,
-  );
-  return breached;
+export async function readBreachedSet(assets: StaticAssets): Promise<GolombSet> {
+  try {
+    const bytes = await assets.get(BREACHED_SET_PATH);
+    if (bytes) return unpackGolombSet(bytes);
+  } catch {
+    // the binding failed or the file is corrupt: answered below, as a missing one is
+  }
+  throw ServiceUnavailable("The breached-password list could not be loaded, so no password can be set now; try again shortly.", UNAVAILABLE_RETRY_SECONDS);
 }
 
-/** How many breached passwords and common words the bundled set holds. */
-export function commonPasswordCount(): number {
-  return breachedSet().size;
+let loaded: GolombSet | undefined;
+
+/**
+ * The breached set, read on first use and kept for the isolate's life. The decoded set is kept,
+ * not a pending read: a workerd request must not wait on another request's I/O, so requests that
+ * arrive during the first read each make their own; a failed read is not kept.
+ */
+export async function breachedSet(assets: StaticAssets): Promise<GolombSet> {
+  loaded ??= await readBreachedSet(assets);
+  return loaded;
 }
 
 /** NFKC, so the same password typed on different keyboards hashes the same. */
@@ -74,21 +93,20 @@ function contextWords(context: PasswordContext | undefined): Set<string> {
 
 /**
  * NIST 800-63B / OWASP policy, without the network: 12 to 128 characters (code points, after
- * normalisation), not a known breached password or a famous phrase, not derived from a common
- * word, a pattern (password-rules.ts) or the user's own address, name or practice (`context`),
- * and no composition rules. Case never matters. Returns what is wrong, or null.
+ * normalisation), not in the `breached` set (breachedSet) or a famous phrase, not derived from a
+ * common word, a pattern (password-rules.ts) or the user's own address, name or practice
+ * (`context`), and no composition rules. Case never matters. Returns what is wrong, or null.
  */
-export function passwordProblem(password: string, context?: PasswordContext): string | null {
+export function passwordProblem(password: string, breached: GolombSet, context?: PasswordContext): string | null {
   const normalized = normalizePassword(password);
   const length = [...normalized].length;
   if (length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
   if (length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
   const lower = normalized.toLowerCase();
-  const set = breachedSet();
-  if (set.has(lower) || FAMOUS_PHRASES.has(squeeze(lower))) return BREACHED_MESSAGE;
+  if (breached.has(lower) || FAMOUS_PHRASES.has(squeeze(lower))) return BREACHED_MESSAGE;
   const personal = contextWords(context);
   if (personal.has(lower) || personal.has(squeeze(lower))) return "is too easy to guess: it is your own email, name or organization";
-  return derivedProblem(lower, (candidate) => set.has(candidate) || personal.has(candidate) || personal.has(squeeze(candidate)));
+  return derivedProblem(lower, (candidate) => breached.has(candidate) || personal.has(candidate) || personal.has(squeeze(candidate)));
 }
 
 /** A live breach corpus (Pwned Passwords): true breached, false not, undefined unknown (fail open). */
@@ -96,9 +114,15 @@ export interface BreachCheck {
   isBreached(password: string): Promise<boolean | undefined>;
 }
 
-/** passwordProblem, then (when it passes and a live check is configured) the live corpus. */
-export async function checkPassword(password: string, breaches?: BreachCheck, context?: PasswordContext): Promise<string | null> {
-  const problem = passwordProblem(password, context);
-  if (problem || !breaches) return problem;
-  return (await breaches.isBreached(normalizePassword(password))) ? BREACHED_MESSAGE : null;
+/** Where checkPassword looks: the deployed breached set, and the live corpus when configured. */
+export interface PasswordSources {
+  assets: StaticAssets;
+  breaches?: BreachCheck | undefined;
+}
+
+/** passwordProblem over the deployed set (503 when it cannot be read), then the live corpus when configured. */
+export async function checkPassword(password: string, sources: PasswordSources, context?: PasswordContext): Promise<string | null> {
+  const problem = passwordProblem(password, await breachedSet(sources.assets), context);
+  if (problem || !sources.breaches) return problem;
+  return (await sources.breaches.isBreached(normalizePassword(password))) ? BREACHED_MESSAGE : null;
 }

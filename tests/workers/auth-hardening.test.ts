@@ -5,7 +5,7 @@ import { auditEvents } from "#src/db/schema/index.ts";
 import { parseConfig } from "#src/env.ts";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
 import { changePassword } from "#src/features/auth/auth.password.service.ts";
-import { durableRateLimiter } from "#src/platform/cloudflare/adapters.ts";
+import { durableRateLimiter, workerAssets } from "#src/platform/cloudflare/adapters.ts";
 import { systemClock } from "#src/platform/ports.ts";
 import { createTenant, jsonBody, type Member, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
@@ -85,6 +85,7 @@ describe("password change", () => {
       origin: { ip: null, userAgent: null, requestId: "test" },
       defer: () => {},
       clock: systemClock,
+      assets: workerAssets(env.ASSETS),
     };
     const fresh = await changePassword(deps, { userId: member.id, organizationId, role: "staff" }, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
 

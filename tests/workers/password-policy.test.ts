@@ -1,8 +1,12 @@
-import { env } from "cloudflare:test";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, parseConfig } from "#src/env.ts";
-import { BREACHED_MESSAGE, checkPassword, commonPasswordCount, passwordProblem } from "#src/lib/password-policy.ts";
+import { ProblemError } from "#src/lib/errors.ts";
+import type { GolombSet } from "#src/lib/golomb-set.ts";
+import { BREACHED_MESSAGE, BREACHED_SET_PATH, breachedSet, checkPassword, passwordProblem, readBreachedSet } from "#src/lib/password-policy.ts";
 import { createLogger } from "#src/lib/logger.ts";
+import { workerAssets } from "#src/platform/cloudflare/adapters.ts";
+import type { StaticAssets } from "#src/platform/ports.ts";
 import { PWNED_RANGE_URL, pwnedCheckEnabled, pwnedPasswords } from "#src/platform/pwned-passwords.ts";
 import { apiWithEnv, problemOf } from "./helpers.ts";
 import { createTenant, jsonBody, PASSWORD, uniqueEmail, uniqueIp } from "./fixtures.ts";
@@ -76,14 +80,96 @@ async function logLines(run: () => Promise<void>): Promise<{ lines: string[]; en
   return { lines, entries };
 }
 
-describe("bundled breached list and derived rules", () => {
-  it("holds the breached list and the common words in one set", () => {
-    expect(commonPasswordCount()).toBeGreaterThanOrEqual(10_000);
+/** The real ASSETS binding Miniflare builds from wrangler.toml's `[assets]`, counting its reads. */
+function countedAssets(): StaticAssets & { reads: string[] } {
+  const real = workerAssets(env.ASSETS);
+  const reads: string[] = [];
+  return {
+    reads,
+    get: (path) => {
+      reads.push(path);
+      return real.get(path);
+    },
+  };
+}
+
+/** A 503 problem with Retry-After, as a caller sees it when the set cannot be read. */
+async function expectUnavailable(work: Promise<unknown>): Promise<void> {
+  const error = await work.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ProblemError);
+  expect((error as ProblemError).status).toBe(503);
+  expect((error as ProblemError).headers["Retry-After"]).toMatch(/^\d+$/);
+}
+
+/** Assets that answer `bytes` for every path. */
+const answering = (bytes: Uint8Array | null): StaticAssets => ({ get: async () => bytes });
+
+let set: GolombSet;
+beforeAll(async () => {
+  set = await breachedSet(workerAssets(env.ASSETS));
+});
+
+describe("the breached set, a static asset read through ASSETS", () => {
+  it("is deployed under public/ and holds the breached list and the common words", async () => {
+    const assets = countedAssets();
+    const read = await readBreachedSet(assets);
+    expect(assets.reads).toEqual([BREACHED_SET_PATH]);
+    expect(read.size).toBeGreaterThanOrEqual(10_000);
+    // 12+ characters, refused by no derived rule: only the loaded set knows them.
+    for (const password of ["mailcreated5240", "polniypizdec0211", "sonyericsson"]) expect(read.has(password), password).toBe(true);
+    expect(read.has("my cat eats 3 blue tomatoes")).toBe(false);
   });
+
+  it("is read once per isolate: later checks never ask the binding again", async () => {
+    const assets = countedAssets();
+    expect(await breachedSet(assets)).toBe(set);
+    expect(await checkPassword("mailcreated5240", { assets })).toBe(BREACHED_MESSAGE);
+    expect(assets.reads).toEqual([]);
+  });
+
+  it("fails closed with 503 and Retry-After when the set is missing, unreadable or corrupt", async () => {
+    const file = (await workerAssets(env.ASSETS).get(BREACHED_SET_PATH)) ?? new Uint8Array();
+    await expectUnavailable(readBreachedSet(answering(null)));
+    await expectUnavailable(readBreachedSet({ get: async () => Promise.reject(new Error("binding down")) }));
+    await expectUnavailable(readBreachedSet(answering(file.subarray(0, file.length - 100))));
+    await expectUnavailable(readBreachedSet(answering(Uint8Array.from(file, (byte, index) => (index === 0 ? 0 : byte)))));
+    await expectUnavailable(readBreachedSet(answering(new TextEncoder().encode("<!doctype html><p>Not found</p>"))));
+  });
+
+  it("answers 503 problem+json where a password is set when the set cannot be loaded, and keeps no failed read", async () => {
+    // A fresh module graph: an isolate that has not read the set yet.
+    vi.resetModules();
+    const { default: worker } = await import("#src/index.ts");
+    const reset = async (assetsBinding: unknown, password: string) => {
+      const ctx = createExecutionContext();
+      const request = new Request("https://tend.test/api/v1/auth/password/reset", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "CF-Connecting-IP": uniqueIp() },
+        body: JSON.stringify({ token: "not-a-real-reset-token-0123456789abcdef", password }),
+      });
+      const response = await worker.fetch(request, { ...env, ASSETS: assetsBinding }, ctx);
+      await waitOnExecutionContext(ctx);
+      return response;
+    };
+    const missing = { fetch: async () => new Response("Not found", { status: 404 }) };
+    const refused = await reset(missing, "my cat eats 3 blue tomatoes");
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect((await problemOf(refused)).type).toMatch(/service-unavailable$/);
+    const breached = await reset(env.ASSETS, "mailcreated5240");
+    expect(breached.status).toBe(422);
+    expect((await problemOf(breached)).errors).toEqual([{ path: "body.password", message: BREACHED_MESSAGE }]);
+  });
+});
+
+describe("the breached set and derived rules", () => {
 
   it("refuses listed breached passwords of 12+ characters whatever their case", () => {
     for (const password of ["mailcreated5240", "MAILCREATED5240", "sonyericsson", "SonyEricsson", "polniypizdec0211", "ｓｏｎｙｅｒｉｃｓｓｏｎ"]) {
-      expect(passwordProblem(password), password).toBe(BREACHED_MESSAGE);
+      expect(passwordProblem(password, set), password).toBe(BREACHED_MESSAGE);
     }
   });
 
@@ -113,14 +199,14 @@ describe("bundled breached list and derived rules", () => {
     ["$unshine2024", /look-alike substitutions and digits or symbols added/],
     ["dr@g0nf1yer", /at least 12/],
   ])("refuses %s", (password, reason) => {
-    const problem = passwordProblem(password);
+    const problem = passwordProblem(password, set);
     expect(problem).toMatch(reason);
     expect(problem).toMatch(/^is too common: |^must be/);
     expect(problem).not.toContain(password);
   });
 
   it("refuses the length-rule failures first", () => {
-    expect(passwordProblem("asdfghjkl;'")).toMatch(/at least 12/);
+    expect(passwordProblem("asdfghjkl;'", set)).toMatch(/at least 12/);
   });
 
   it.each([
@@ -130,16 +216,16 @@ describe("bundled breached list and derived rules", () => {
     ["Tend12345678", /common word or pattern/],
     ["tend.care2024", /common word or pattern/],
   ])("refuses the famous phrase, season or service name %s", (password, reason) => {
-    expect(passwordProblem(password)).toMatch(reason);
+    expect(passwordProblem(password, set)).toMatch(reason);
   });
 
   it("refuses the user's own address, name or practice, with digits or symbols or not", () => {
     const context = { email: "pw@p.test", name: "Priya Wadhwa", organizationName: "Riverside Therapy" };
     for (const password of ["pw@p.test1234", "PW@P.TEST!!!!", "priyawadhwa1990", "Riverside Therapy", "riversidetherapy!!", "wadhwa2024!!!"]) {
-      expect(passwordProblem(password, context)).toMatch(/^is too (common|easy to guess)/);
+      expect(passwordProblem(password, set, context)).toMatch(/^is too (common|easy to guess)/);
     }
-    expect(passwordProblem("pw@p.test1234")).toBeNull();
-    expect(passwordProblem("my cat eats 3 blue tomatoes", context)).toBeNull();
+    expect(passwordProblem("pw@p.test1234", set)).toBeNull();
+    expect(passwordProblem("my cat eats 3 blue tomatoes", set, context)).toBeNull();
   });
 
   it.each([
@@ -152,7 +238,7 @@ describe("bundled breached list and derived rules", () => {
     "purple monkey dishwasher",
     "ééééééabcdef",
   ])("accepts the good passphrase or random string %s", (password) => {
-    expect(passwordProblem(password)).toBeNull();
+    expect(passwordProblem(password, set)).toBeNull();
   });
 
   it("accepts random 16-character strings (with ~2^-15 false hits per lookup)", () => {
@@ -161,7 +247,7 @@ describe("bundled breached list and derived rules", () => {
     for (let i = 0; i < 500; i++) {
       const bytes = crypto.getRandomValues(new Uint8Array(16));
       const password = [...bytes].map((byte) => alphabet[byte % alphabet.length]).join("");
-      if (passwordProblem(password)) refused.push(password);
+      if (passwordProblem(password, set)) refused.push(password);
     }
     expect(refused.length).toBeLessThanOrEqual(1);
   });
@@ -217,8 +303,9 @@ describe("Pwned Passwords adapter", () => {
     const password = "a breached passphrase 4";
     const listing = await rangeListing(password, 7);
     intercept(async () => new Response(listing));
-    expect(await checkPassword(password, pwnedPasswords(logger))).toBe(BREACHED_MESSAGE);
-    expect(await checkPassword(password)).toBeNull();
+    const assets = workerAssets(env.ASSETS);
+    expect(await checkPassword(password, { assets, breaches: pwnedPasswords(logger) })).toBe(BREACHED_MESSAGE);
+    expect(await checkPassword(password, { assets })).toBeNull();
   });
 });
 

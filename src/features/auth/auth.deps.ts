@@ -1,7 +1,7 @@
 import type { Deps } from "#src/lib/deps.ts";
 
 /** What the auth services use; they never touch Hono's context. */
-export type AuthDeps = Pick<Deps, "db" | "config" | "clock" | "rateLimiter" | "mailer" | "origin" | "defer">;
+export type AuthDeps = Pick<Deps, "db" | "config" | "clock" | "rateLimiter" | "mailer" | "origin" | "defer" | "assets">;
 
 export const LOGIN_MAX_FAILURES = 5;
 export const LOGIN_WINDOW_SECONDS = 15 * 60;

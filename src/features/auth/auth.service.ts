@@ -9,18 +9,22 @@ import { ROLES, users } from "#src/db/schema/index.ts";
 import { auditInsert } from "#src/lib/audit.ts";
 import { Forbidden, Unauthorized, ValidationFailed } from "#src/lib/errors.ts";
 import { burnPasswordTime, hashPassword, verifyPassword } from "#src/lib/password-hash.ts";
-import type { Config } from "#src/env.ts";
 import { checkPassword, type PasswordContext } from "#src/lib/password-policy.ts";
 import { breachCheckFor } from "#src/platform/pwned-passwords.ts";
 import { signMfaToken } from "#src/lib/tokens.ts";
 
 /**
- * Throws 422 naming `field` when the password breaks the policy: the bundled list and derived
- * rules always, words from `context` (the user's own address, name, practice) when given, and
- * Pwned Passwords too when `deps` is given and PWNED_PASSWORDS_CHECK is on.
+ * Throws 422 naming `field` when the password breaks the policy: the deployed breached set (503
+ * when it cannot be read) and derived rules always, words from `context` (the user's own address,
+ * name, practice) when given, and Pwned Passwords too when PWNED_PASSWORDS_CHECK is on.
  */
-export async function assertPasswordPolicy(password: string, field: string, deps?: { config: Config }, context?: PasswordContext): Promise<void> {
-  const problem = await checkPassword(password, deps && breachCheckFor(deps.config), context);
+export async function assertPasswordPolicy(
+  password: string,
+  field: string,
+  deps: Pick<AuthDeps, "config" | "assets">,
+  context?: PasswordContext,
+): Promise<void> {
+  const problem = await checkPassword(password, { assets: deps.assets, breaches: breachCheckFor(deps.config) }, context);
   if (problem) throw ValidationFailed([{ path: `body.${field}`, message: problem }]);
 }
 

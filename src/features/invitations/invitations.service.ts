@@ -25,7 +25,7 @@ import type { AuthContext } from "#src/middleware/auth.ts";
 
 export const INVITATION_TTL_DAYS = 7;
 
-export type InvitationDeps = Pick<Deps, "db" | "origin" | "config" | "mailer" | "clock" | "rateLimiter" | "cache" | "writes" | "logger">;
+export type InvitationDeps = Pick<Deps, "db" | "origin" | "config" | "mailer" | "clock" | "rateLimiter" | "cache" | "writes" | "logger" | "assets">;
 
 const Gone = (detail: string) => new ProblemError({ status: 410, slug: "gone", title: "Gone", detail });
 
@@ -88,7 +88,7 @@ async function resolveAccount(deps: InvitationDeps, found: Lookup, input: Accept
   const errors = [];
   if (!input.name) errors.push({ path: "body.name", message: "is required to create your account" });
   const context = { email: found.email, name: input.name };
-  const problem = input.password ? await checkPassword(input.password, breachCheckFor(deps.config), context) : "is required to create your account";
+  const problem = input.password ? await checkPassword(input.password, { assets: deps.assets, breaches: breachCheckFor(deps.config) }, context) : "is required to create your account";
   if (problem) errors.push({ path: "body.password", message: problem });
   if (errors.length > 0 || !input.name || !input.password) throw ValidationFailed(errors);
   const userId = uuidv7();
