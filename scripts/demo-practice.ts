@@ -172,3 +172,21 @@ export const DEMO_NOTES: DemoNote[] = [
     content: { data: "Preparing for a presentation at work; using the breathing exercise.", assessment: "", plan: "" },
   },
 ];
+
+export interface DemoSchedule {
+  id: string;
+  patientId: string;
+  kind: "medication" | "exercise" | "check_in";
+  title: string;
+  dose?: string;
+  timesOfDay: string[];
+  daysOfWeek: number[];
+}
+
+/** Care tasks for the patients with a linked app or a caregiver: their reminders fire from the seed on. */
+export const DEMO_SCHEDULES: DemoSchedule[] = [
+  { id: demoId(0x401), patientId: patient(1).id, kind: "medication", title: "Sertraline", dose: "50 mg", timesOfDay: ["08:00"], daysOfWeek: [1, 2, 3, 4, 5, 6, 7] },
+  { id: demoId(0x402), patientId: patient(1).id, kind: "exercise", title: "Breathing exercise", timesOfDay: ["18:30"], daysOfWeek: [1, 2, 3, 4, 5] },
+  { id: demoId(0x403), patientId: patient(3).id, kind: "medication", title: "Donepezil", dose: "5 mg", timesOfDay: ["21:00"], daysOfWeek: [1, 2, 3, 4, 5, 6, 7] },
+  { id: demoId(0x404), patientId: patient(3).id, kind: "check_in", title: "Morning check-in call", timesOfDay: ["10:00"], daysOfWeek: [1, 3, 5] },
+];

@@ -19,6 +19,8 @@ import {
   WORKING_HOURS,
   weekSlots,
   DEMO_NOTES,
+  DEMO_SCHEDULES,
+  AMARA,
 } from "./demo-practice.ts";
 
 export { DEMO_ORGANIZATION, DEMO_OWNER, DEMO_PATIENTS, DEMO_USERS } from "./demo-practice.ts";
@@ -129,6 +131,15 @@ async function noteStatements(sql: Sql) {
   ];
 }
 
+function scheduleStatement(sql: Sql) {
+  const rows = DEMO_SCHEDULES.map((s) => ({ id: s.id, patient_id: s.patientId, kind: s.kind, title: s.title, dose: s.dose ?? null, times: s.timesOfDay, days: s.daysOfWeek }));
+  return sql`insert into schedules (id, organization_id, patient_id, kind, title, dose, times_of_day, days_of_week, created_by)
+    select r.id, ${DEMO_ORGANIZATION.id}, r.patient_id, r.kind, r.title, r.dose,
+      array(select jsonb_array_elements_text(r.times)), array(select jsonb_array_elements_text(r.days)::smallint), ${AMARA.id}::uuid
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id uuid, patient_id uuid, kind text, title text, dose text, times jsonb, days jsonb)
+    on conflict do nothing`;
+}
+
 /**
  * Inserts the demo organization and, given the password peppers (`id:secret,…` as in the
  * configuration), its members with verified emails and the demo practice, and prints their logins
@@ -137,7 +148,7 @@ async function noteStatements(sql: Sql) {
 export async function seed(databaseUrl: string, httpEndpoint?: string, passwordPeppers?: string, options: { log?: (line: string) => void } = {}): Promise<boolean> {
   if (httpEndpoint) neonConfig.fetchEndpoint = () => httpEndpoint;
   const sql = neon(databaseUrl);
-  const practice = passwordPeppers ? [...(await userStatements(sql, passwordPeppers)), ...patientStatements(sql), appointmentStatement(sql), ...(await noteStatements(sql))] : [];
+  const practice = passwordPeppers ? [...(await userStatements(sql, passwordPeppers)), ...patientStatements(sql), appointmentStatement(sql), ...(await noteStatements(sql)), scheduleStatement(sql)] : [];
   // One transaction in the audited system scope: row-level security (migration 0007) binds the
   // tables' owner too, so the seed says whose rows it writes, like a migration does.
   const [, inserted] = await sql.transaction([
