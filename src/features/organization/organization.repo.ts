@@ -9,7 +9,7 @@ export function findOrganization(scope: TenantScope) {
   return scope.db.select().from(organizations).where(own(scope));
 }
 
-export function updateOrganization(scope: TenantScope, patch: { name?: string; timezone?: string; locale?: string }) {
+export function updateOrganization(scope: TenantScope, patch: { name?: string; timezone?: string; locale?: string; inactivityThresholdMinutes?: number; escalationMinutes?: number }) {
   return scope.db
     .update(organizations)
     .set({ ...patch, updatedAt: sql`now()` })

@@ -4,6 +4,8 @@ import { defineRoute } from "#src/lib/route.ts";
 import { text, timestamp, uuid } from "#src/lib/text.ts";
 import { TimeZoneSchema } from "#src/lib/timezone.ts";
 
+const minutes = (minimum: number, maximum: number) => z.number().int().min(minimum).max(maximum).openapi({ type: "integer", format: "int32", minimum, maximum });
+
 export const OrganizationSchema = z
   .object({
     id: uuid(),
@@ -11,6 +13,8 @@ export const OrganizationSchema = z
     slug: text(63),
     timezone: text(64).openapi({ example: "Europe/London" }),
     locale: text(35).openapi({ example: "en-GB" }),
+    inactivityThresholdMinutes: minutes(5, 43_200).openapi({ description: "Minutes without a heartbeat before an inactivity alert; a patient's own value overrides it" }),
+    escalationMinutes: minutes(1, 1440).openapi({ description: "Minutes a high or critical alert may stay unacknowledged before it escalates a step" }),
     createdAt: timestamp(),
     updatedAt: timestamp(),
   })
@@ -25,6 +29,8 @@ export const OrganizationPatchSchema = z
       .max(35)
       .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "is not a BCP 47 language tag")
       .optional(),
+    inactivityThresholdMinutes: minutes(5, 43_200).optional(),
+    escalationMinutes: minutes(1, 1440).optional(),
   })
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, "send at least one field")
@@ -49,7 +55,7 @@ export const patch = defineRoute({
   path: "/organization",
   operationId: "updateOrganization",
   tags,
-  summary: "Rename the organization or change its timezone or locale",
+  summary: "Rename the organization, or change its timezone, locale or care-loop defaults",
   description: "Send at least one field; the others keep their values.",
   permission: "organization:write",
   problems: [404],

@@ -13,6 +13,8 @@ export interface OrganizationView {
   slug: string;
   timezone: string;
   locale: string;
+  inactivityThresholdMinutes: number;
+  escalationMinutes: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -25,6 +27,8 @@ const view = (row: Row): OrganizationView => ({
   slug: row.slug,
   timezone: row.timezone,
   locale: row.locale,
+  inactivityThresholdMinutes: row.inactivityThresholdMinutes,
+  escalationMinutes: row.escalationMinutes,
   createdAt: row.createdAt.toISOString(),
   updatedAt: row.updatedAt.toISOString(),
 });
@@ -39,6 +43,8 @@ export interface OrganizationPatch {
   name?: string;
   timezone?: string;
   locale?: string;
+  inactivityThresholdMinutes?: number;
+  escalationMinutes?: number;
 }
 
 export async function patchOrganization(
