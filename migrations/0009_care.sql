@@ -83,6 +83,9 @@ CREATE INDEX reminders_org_due_idx ON reminders (organization_id, due_at, id);
 --> statement-breakpoint
 CREATE INDEX reminders_open_idx ON reminders (missed_after) WHERE status IN ('pending', 'sent') AND missed_after IS NOT NULL;
 --> statement-breakpoint
+-- The reminder tick's appointment scan spans organizations: live appointments by start.
+CREATE INDEX appointments_live_starts_idx ON appointments (starts_at) WHERE status IN ('scheduled', 'confirmed');
+--> statement-breakpoint
 -- What a patient's device reported: heartbeats, app opens, reminder interactions, battery.
 CREATE TABLE activity_events (
   id uuid PRIMARY KEY,

@@ -37,7 +37,7 @@ export type AuditAction =
   | ClinicalAuditAction;
 
 /** What the clinical core audits: each subject's reads, lists and writes, and refusals. */
-export const CLINICAL_AUDIT_SUBJECTS = ["patient", "care_team", "appointment", "note", "working_hours", "clinicians", "availability", "dashboard", "audit", "access", "activity", "alert"] as const;
+export const CLINICAL_AUDIT_SUBJECTS = ["patient", "care_team", "appointment", "note", "working_hours", "clinicians", "availability", "dashboard", "audit", "access", "activity", "alert", "schedule", "reminder"] as const;
 
 /**
  * `<subject>.<verb>`, e.g. `patient.read`, `patient.listed`, `note.signed`, `access.denied`.

@@ -32,6 +32,8 @@ export const TAGS = [
   { name: "Clinicians", description: "The practice's clinicians (a cached hot list), their working hours and free slots" },
   { name: "Appointments", description: "Sessions between a clinician and a patient: booking, series, status changes; never double-booked" },
   { name: "Notes", description: "Progress notes (SOAP, DAP, free text): drafts, signing, addenda and ranked full-text search" },
+  { name: "Schedules", description: "Recurring care tasks (medication, exercise, check-ins) at local times in the patient's timezone" },
+  { name: "Reminders", description: "Each due occurrence of a schedule or an upcoming appointment, and its acknowledgement" },
   { name: "Dashboard", description: "Today's practice at a glance, scoped to what the caller may see" },
   { name: "Activity", description: "What a patient's companion app reports: heartbeats, app opens, reminder interactions, battery" },
   { name: "Alerts", description: "Alerts about patients (inactivity, missed medication, manual): acknowledge, resolve, escalation" },
