@@ -11,6 +11,7 @@ export const KEY_PURPOSES = {
   idempotency: { label: "tend/idempotency/v1", tag: "i1" },
   recoveryCodes: { label: "tend/recovery-codes/v1", tag: "r1" },
   devices: { label: "tend/known-devices/v1", tag: "d1" },
+  realtimeTickets: { label: "tend/realtime-tickets/v1", tag: "t1" },
 } as const;
 
 export type KeyPurpose = keyof typeof KEY_PURPOSES;

@@ -130,6 +130,8 @@ export interface RealtimeEvent {
   type: string;
   organizationId: string;
   data: Record<string, unknown>;
+  /** The domain event's id, when there is one: a hub stores an id once, so a redelivery is not sent twice. */
+  id?: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { AuthDeps } from "#src/features/auth/auth.deps.ts";
+import type { Deps } from "#src/lib/deps.ts";
 import { refreshExpiresAt, revokeAllSessions, type TokenPair, tokenPair } from "#src/features/auth/auth.sessions.ts";
 import { z } from "zod";
 import { firstRow } from "#src/db/rows.ts";
@@ -126,9 +127,9 @@ export async function logout(deps: AuthDeps, caller: Caller, refreshToken: strin
 
 /**
  * Revokes every refresh token (and every family started until now, see revokeAllSessions) and,
- * through the rate limiter's watermark, every access token.
+ * through the rate limiter's watermark, every access token; the user's live-updates sockets close (4001).
  */
-export async function logoutAll(deps: AuthDeps, caller: Caller): Promise<void> {
+export async function logoutAll(deps: AuthDeps & Pick<Deps, "realtime" | "logger">, caller: Caller): Promise<void> {
   const { db } = deps;
   await db.batch([
     revokeAllSessions(db, caller.userId),
@@ -140,7 +141,8 @@ export async function logoutAll(deps: AuthDeps, caller: Caller): Promise<void> {
       targetId: caller.userId,
     }),
   ]);
-  await deps.rateLimiter.revokeSessions(caller.userId);
+  const closing = deps.realtime.disconnect(caller.userId).catch(() => deps.logger.log("warn", "realtime.disconnect_failed"));
+  await Promise.all([deps.rateLimiter.revokeSessions(caller.userId), closing]);
 }
 
 /**

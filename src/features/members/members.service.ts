@@ -18,7 +18,7 @@ export interface MemberView {
   joinedAt: string;
 }
 
-export type MemberDeps = Pick<Deps, "db" | "origin" | "rateLimiter" | "clock" | "cache" | "logger" | "writes">;
+export type MemberDeps = Pick<Deps, "db" | "origin" | "rateLimiter" | "clock" | "cache" | "logger" | "writes" | "realtime">;
 
 /** The clinicians hot list changes when a clinician comes, goes or changes role. */
 const touchesClinicians = (...roles: (Role | null)[]) => roles.includes("clinician");
@@ -30,13 +30,17 @@ export async function listMembers(db: Database, auth: AuthContext, page: { limit
   return { data, nextCursor };
 }
 
+/** Best effort: the change is committed, and a removed or changed member gets no new event anyway. */
+const closeSockets = (deps: MemberDeps, userId: string, org: string) =>
+  deps.realtime.disconnect(userId, org).catch(() => deps.logger.log("warn", "realtime.disconnect_failed"));
+
 /** API keys act for the organization, never as an owner: they grant what an admin may. */
 const actingRole = (auth: AuthContext): Role => auth.role ?? "admin";
 
 /**
  * Changes a role in one statement (members.repo.ts), keeping an owner; the member's sessions end
  * and the API keys they created lose what the new role does not grant (a key never outlives its
- * creator's permissions).
+ * creator's permissions). Their live-updates sockets in the organization close (4003).
  */
 export async function changeMemberRole(deps: MemberDeps, auth: AuthContext, userId: string, role: Role): Promise<MemberView> {
   const actor = actingRole(auth);
@@ -52,6 +56,7 @@ export async function changeMemberRole(deps: MemberDeps, auth: AuthContext, user
   }
   await Promise.all([
     deps.rateLimiter.revokeSessions(userId, org),
+    closeSockets(deps, userId, org),
     touchesClinicians(outcome.previous, role) ? invalidateClinicianList(deps, org) : undefined,
   ]);
   return {
@@ -76,6 +81,7 @@ export async function removeMember(deps: MemberDeps, auth: AuthContext, userId: 
   }
   await Promise.all([
     deps.rateLimiter.revokeSessions(userId, org),
+    closeSockets(deps, userId, org),
     touchesClinicians(outcome.previous) ? invalidateClinicianList(deps, org) : undefined,
   ]);
 }

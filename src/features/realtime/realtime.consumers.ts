@@ -1,4 +1,55 @@
-import type { EventConsumer } from "#src/features/events/events.consumers.ts";
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { rowsOf } from "#src/db/rows.ts";
+import { scoped } from "#src/db/scope.ts";
+import type { DeliveredEvent, EventConsumer } from "#src/features/events/events.consumers.ts";
+import type { JobDeps } from "#src/jobs/job.ts";
+
+const LIVE_PREFIXES = ["alert.", "reminder.", "appointment."];
+
+const Uuid = z.uuid();
+const uuidOrNull = (value: unknown): string | null => (Uuid.safeParse(value).success ? (value as string) : null);
+
+const RecipientRow = z.object({ user_id: z.string() });
+
+/**
+ * Who sees an event about a patient live: the patient's care team, the organization's owners and
+ * admins, and the patient's own linked user; staff hold no care permission, so they get no alert
+ * or reminder; an appointment event also goes to its clinician. One statement; every recipient is
+ * a current member (care team and linked-user rows reference memberships).
+ */
+export async function liveRecipients(deps: Pick<JobDeps, "db">, event: DeliveredEvent): Promise<string[]> {
+  const org = event.organizationId;
+  const patientId = uuidOrNull(event.payload.patientId);
+  const appointment = event.type.startsWith("appointment.");
+  const clinicianId = appointment ? uuidOrNull(event.payload.clinicianId) : null;
+  const result = await scoped(deps.db, org).db.execute(sql`
+    select ct.user_id::text as user_id from care_team_members ct
+      join memberships m on m.organization_id = ct.organization_id and m.user_id = ct.user_id
+      where ct.organization_id = ${org}::uuid and ct.patient_id = ${patientId}::uuid and (${appointment}::boolean or m.role <> 'staff')
+    union
+    select user_id::text from memberships where organization_id = ${org}::uuid and role in ('owner', 'admin')
+    union
+    select user_id::text from patients where organization_id = ${org}::uuid and id = ${patientId}::uuid and user_id is not null
+    union
+    select user_id::text from memberships where organization_id = ${org}::uuid and user_id = ${clinicianId}::uuid`);
+  return rowsOf(RecipientRow, result).map((row) => row.user_id);
+}
+
+/**
+ * Alerts, reminders and appointment changes to the open sockets of the users who may see the
+ * patient (outside the database: the hubs). The payload goes as it is (ids and states, no PHI).
+ * A redelivery publishes again with the same event id, which each hub has stored once.
+ */
+export const liveUpdatesConsumer: EventConsumer = {
+  name: "realtime",
+  handles: (type) => LIVE_PREFIXES.some((prefix) => type.startsWith(prefix)),
+  async outside(event, deps) {
+    const recipients = await liveRecipients(deps, event);
+    if (recipients.length === 0) return;
+    await deps.realtime.publish(recipients, { id: event.id, type: event.type, organizationId: event.organizationId, data: event.payload });
+  },
+};
 
 /** This feature's domain-event consumers (EVENT_CONSUMERS in src/features/events/events.consumers.ts lists them). */
-export const realtimeConsumers: readonly EventConsumer[] = [];
+export const realtimeConsumers: readonly EventConsumer[] = [liveUpdatesConsumer];
