@@ -11,6 +11,7 @@ import { clientAddress, parseCidr } from "#src/lib/client-address.ts";
 import { backgroundDeps } from "#src/lib/deps.ts";
 import { createLogger } from "#src/lib/logger.ts";
 import { memoryPlatform } from "#src/platform/memory/adapters.ts";
+import { keepUpgradable } from "#src/platform/memory/realtime.ts";
 import { createMailer } from "#src/platform/mailer.ts";
 import type { StaticAssets } from "#src/platform/ports.ts";
 
@@ -139,5 +140,6 @@ function withPeerAddress(request: Request, info: Deno.ServeHandlerInfo): Request
   const peer = info.remoteAddr;
   const address = "hostname" in peer ? clientAddress(peer.hostname, request.headers.get("X-Forwarded-For"), trustedProxies) : "unix";
   headers.set("CF-Connecting-IP", address);
-  return new Request(request, { headers });
+  // Deno upgrades only the request it handed over: GET /realtime's WebSocket is made from it.
+  return keepUpgradable(new Request(request, { headers }), request);
 }
