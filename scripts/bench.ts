@@ -20,6 +20,7 @@ import autocannon from "autocannon";
 import type { RequestSpec } from "autocannon";
 import { PASSWORD, login, readsLimit, seedMember } from "./bench/api.ts";
 import { bookingBodies, PATIENT_QUERY, seedCallers, seedClinicalFixture, seedNotes } from "./bench/clinical.ts";
+import { heartbeatScenarios } from "./bench/heartbeat.ts";
 import { cpuMsBetween, workerdTicks } from "./bench/proc.ts";
 import { snapshotTree, startBareWorker, startStack } from "./bench/stack.ts";
 import { activeProfileMs, median } from "./bench/stats.ts";
@@ -235,6 +236,7 @@ async function main(): Promise<number> {
         request: { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password: PASSWORD }) },
       },
       ...(await clinicalScenarios(stack, tend, auth)),
+      ...(await heartbeatScenarios(stack.env, tend, CONNECTIONS)),
     );
     const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
     if (only) scenarios.splice(0, scenarios.length, ...scenarios.filter((s, i) => i === 0 || only.some((part) => s.name.includes(part))));
