@@ -36,29 +36,31 @@ export async function seedHeartbeatPatient(env: NodeJS.ProcessEnv): Promise<Hear
   return { patientId, accessToken };
 }
 
+/** A fresh heartbeat body: two events from the last minutes, as a phone reports them. */
+function heartbeatBody(): string {
+  const now = Date.now();
+  return JSON.stringify({
+    appVersion: "2.4.1",
+    batteryLevel: 77,
+    events: [
+      { type: "app_open", at: new Date(now - 120_000).toISOString() },
+      { type: "battery", at: new Date(now - 60_000).toISOString(), batteryLevel: 78 },
+    ],
+  });
+}
+
 /** The scenario: every request a fresh heartbeat with two events from the last minutes. */
 export async function heartbeatScenarios(env: NodeJS.ProcessEnv, tend: Scenario["target"], connections: number): Promise<Scenario[]> {
   console.log("bench: seeding the heartbeat patient…");
   const fixture = await seedHeartbeatPatient(env);
-  const body = () => {
-    const now = Date.now();
-    return JSON.stringify({
-      appVersion: "2.4.1",
-      batteryLevel: 77,
-      events: [
-        { type: "app_open", at: new Date(now - 120_000).toISOString() },
-        { type: "battery", at: new Date(now - 60_000).toISOString(), batteryLevel: 78 },
-      ],
-    });
-  };
   return [
     {
       name: "POST /api/v1/patients/{id}/heartbeat",
       target: tend,
       path: `/api/v1/patients/${fixture.patientId}/heartbeat`,
       connections,
-      request: { method: "POST", headers: { Authorization: `Bearer ${fixture.accessToken}`, "Content-Type": "application/json" }, body: body() },
-      next: (request) => ({ ...request, body: body() }),
+      request: { method: "POST", headers: { Authorization: `Bearer ${fixture.accessToken}`, "Content-Type": "application/json" }, body: heartbeatBody() },
+      next: (request) => ({ ...request, body: heartbeatBody() }),
       sqlBudget: 1,
     },
   ];
