@@ -34,6 +34,14 @@ function keyring(minSecretLength: number) {
     );
 }
 
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** Keys that configure one provider together. */
+const PROVIDER_GROUPS = [
+  ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"],
+  ["FCM_PROJECT_ID", "FCM_SERVICE_ACCOUNT_JSON"],
+] as const;
+
 export const configSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -88,11 +96,39 @@ export const configSchema = z.object({
   /** SECRET, optional. Resend API key for transactional email; unset logs the links instead. */
   RESEND_API_KEY: z.string().min(10).optional(),
   MAIL_FROM: z.string().min(3).default("Tend <no-reply@tend.care>"),
+  /** SECRET, optional. Twilio account (SMS through the Messages API, voice calls through Calls); unset logs instead. */
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be an account SID (AC and 32 hex digits)").optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  /** The Twilio number (E.164) SMS and calls come from. */
+  TWILIO_FROM_NUMBER: z.string().regex(E164, "must be an E.164 number, e.g. +15005550006").optional(),
+  /** Firebase project whose FCM HTTP v1 API sends push notifications. */
+  FCM_PROJECT_ID: z.string().regex(/^[a-z0-9-]{4,40}$/, "must be a Firebase project id").optional(),
+  /** SECRET, optional. The service account's JSON key (client_email, private_key): signs the OAuth JWT. */
+  FCM_SERVICE_ACCOUNT_JSON: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be the service account's JSON key" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.object({ client_email: z.email(), private_key: z.string().includes("PRIVATE KEY"), private_key_id: z.string().optional() }).loose())
+    .optional(),
   /** Check new passwords against Pwned Passwords (k-anonymity range API); unset: on in production only. */
   PWNED_PASSWORDS_CHECK: z.enum(["on", "off"]).optional(),
 }).superRefine((config, ctx) => {
   if (config.ENVIRONMENT === "production" && !config.RESEND_API_KEY) {
     ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required in production (mail would only be logged)" });
+  }
+  // A provider is configured whole or not at all; in production, configured.
+  for (const group of PROVIDER_GROUPS) {
+    const set = group.filter((key) => config[key] !== undefined);
+    if (set.length === group.length || (set.length === 0 && config.ENVIRONMENT !== "production")) continue;
+    for (const key of group.filter((key) => config[key] === undefined)) {
+      ctx.addIssue({ code: "custom", path: [key], message: set.length === 0 ? "is required in production (messages would only be logged)" : `is required with ${set.join(", ")}` });
+    }
   }
 });
 

@@ -1,7 +1,7 @@
 import { deadLetters } from "#src/db/schema/index.ts";
 import type { JobDeps } from "#src/jobs/job.ts";
 import { type JobRegistry, jobs } from "#src/jobs/registry.ts";
-import { MalformedJob, runMessage } from "#src/jobs/runner.ts";
+import { MalformedJob, RetryLater, runMessage } from "#src/jobs/runner.ts";
 
 /** Exponential backoff between tries: 10 s, 20 s, 40 s … capped at 10 minutes. */
 export function retryDelaySeconds(attempts: number): number {
@@ -36,8 +36,14 @@ async function consumeOne(queue: string, message: Message<unknown>, deps: Consum
       attempts: message.attempts,
       error: error instanceof Error ? error.name : "unknown",
     });
-    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    message.retry({ delaySeconds: retryDelayOf(error, message.attempts) });
   }
+}
+
+/** The backoff, or the provider's Retry-After when it asks for longer (a queue delay is at most 12 hours). */
+function retryDelayOf(error: unknown, attempts: number): number {
+  const backoff = retryDelaySeconds(attempts);
+  return error instanceof RetryLater ? Math.min(43_200, Math.max(backoff, Math.ceil(error.retryAfterSeconds))) : backoff;
 }
 
 async function deadLetter(queue: string, message: Message<unknown>, error: MalformedJob, deps: ConsumerDeps): Promise<void> {

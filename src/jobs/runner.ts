@@ -31,6 +31,14 @@ export class RunInProgress extends Error {
   }
 }
 
+/** The work failed for now and its provider said when to try again (Retry-After): the retry waits at least that. */
+export class RetryLater extends Error {
+  constructor(readonly retryAfterSeconds: number, message = "retry later") {
+    super(message);
+    this.name = "RetryLater";
+  }
+}
+
 export type RunOutcome = "done" | "duplicate";
 
 const kindOf = (body: unknown): string | null =>

@@ -1,5 +1,7 @@
 import type { Config } from "#src/env.ts";
 import type { Logger } from "#src/lib/logger.ts";
+import { failureOf, type Fetch, globalFetch, jsonOf, networkFailure } from "#src/platform/provider-http.ts";
+import type { SendOutcome } from "#src/platform/providers.ts";
 
 export interface MailMessage {
   to: string;
@@ -34,23 +36,43 @@ export interface Mailer {
 
 export const RESEND_ENDPOINT = "https://api.resend.com/emails";
 
-/** Resend's HTTP API (https://resend.com/docs/api-reference/emails/send-email). */
-export function resendMailer(apiKey: string, from: string, logger: Logger): Mailer {
+/**
+ * One send over Resend's HTTP API (https://resend.com/docs/api-reference/emails/send-email), with
+ * its outcome: a 4xx is permanent but 429 and a concurrent-idempotent-request 409, which are
+ * retried (Retry-After honoured). With an idempotency key (the outbox's notification id), a
+ * re-send within 24 hours is answered without mailing again.
+ */
+export function resendEmail(apiKey: string, from: string, fetch: Fetch = globalFetch) {
+  return async (message: { to: string; subject: string; text: string; idempotencyKey?: string | undefined }): Promise<SendOutcome> => {
+    const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" };
+    if (message.idempotencyKey) headers["Idempotency-Key"] = message.idempotencyKey;
+    let response: Response;
+    try {
+      response = await fetch(RESEND_ENDPOINT, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ from, to: [message.to], subject: message.subject, text: message.text }),
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (error) {
+      return networkFailure("resend", error);
+    }
+    const body = await jsonOf(response);
+    if (response.ok) return { ok: true, providerMessageId: typeof body.id === "string" ? body.id : undefined };
+    const name = typeof body.name === "string" ? body.name.slice(0, 60) : "";
+    const failure = failureOf(response, `resend ${response.status} ${name}`.trim());
+    return name === "concurrent_idempotent_requests" ? { ...failure, permanent: false } : failure;
+  };
+}
+
+/** Resend's HTTP API for transactional mail: the outcome reduced to sent or not, and logged. */
+export function resendMailer(apiKey: string, from: string, logger: Logger, fetch: Fetch = globalFetch): Mailer {
+  const send = resendEmail(apiKey, from, fetch);
   return {
     async send(message) {
-      try {
-        const response = await fetch(RESEND_ENDPOINT, {
-          method: "POST",
-          headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
-          body: JSON.stringify({ from, to: [message.to], subject: message.subject, text: message.text }),
-          signal: AbortSignal.timeout(5000),
-        });
-        if (!response.ok) logger.log("error", "mail rejected", { template: message.template, status: response.status });
-        return response.ok;
-      } catch (error) {
-        logger.log("error", "mail not sent", { template: message.template, error: error instanceof Error ? error.name : "unknown" });
-        return false;
-      }
+      const outcome = await send(message);
+      if (!outcome.ok) logger.log("error", "mail not sent", { template: message.template, error: outcome.error });
+      return outcome.ok;
     },
   };
 }
