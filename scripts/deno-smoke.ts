@@ -127,6 +127,31 @@ const CHECKS: Check[] = [
   },
 ];
 
+/**
+ * The care loop on Deno: signs up an owner as a person would (the development mailer prints the
+ * confirmation link's call, read from Deno's output), then GET /api/v1/alerts as that owner.
+ */
+async function signedUpOwnerReadsAlerts(base: string): Promise<void> {
+  const email = `smoke-${randomBytes(4).toString("hex")}@example.com`;
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const requested = await post("/api/v1/auth/signup", { organizationName: "Smoke Care", name: "Smoke Owner", email });
+  expect(requested.status === 202, `signup: status ${requested.status}`);
+  let token: string | undefined;
+  for (let waited = 0; !token && waited < REQUEST_TIMEOUT_MS; waited += 100) {
+    token = /signup\/confirm' .*?"token":"([^"]+)"/.exec(output.join(""))?.[1];
+    if (!token) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(token, "no sign-up link in the development mailer's output");
+  const confirmed = await post("/api/v1/auth/signup/confirm", { token, password: "smoke amber kettle under the stairs" });
+  const signedUp = (await confirmed.json()) as { tokens?: { accessToken?: string } };
+  expect(confirmed.status === 201 && signedUp.tokens?.accessToken, `confirm: status ${confirmed.status}`);
+  const response = await fetch(`${base}/api/v1/alerts`, { headers: { Authorization: `Bearer ${signedUp.tokens?.accessToken}` }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  expectStatus(response, 200, "application/json");
+  const body = await json(response);
+  expect(Array.isArray(body.data) && body.data.length === 0 && body.nextCursor === null, `alerts ${JSON.stringify(body)}`);
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -229,6 +254,15 @@ async function run(): Promise<void> {
       failed++;
       console.log(`FAIL ${check.name}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+  const careStarted = performance.now();
+  try {
+    await signedUpOwnerReadsAlerts(base);
+    passed++;
+    console.log(`ok   GET /api/v1/alerts as the signed-up owner (${Math.round(performance.now() - careStarted)} ms)`);
+  } catch (error) {
+    failed++;
+    console.log(`FAIL GET /api/v1/alerts as the signed-up owner: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
