@@ -20,6 +20,7 @@ import autocannon from "autocannon";
 import type { RequestSpec } from "autocannon";
 import { PASSWORD, login, readsLimit, seedMember } from "./bench/api.ts";
 import { bookingBodies, PATIENT_QUERY, seedCallers, seedClinicalFixture, seedNotes } from "./bench/clinical.ts";
+import { benchReminderTick } from "./bench/reminder-tick.ts";
 import { heartbeatScenarios } from "./bench/heartbeat.ts";
 import { cpuMsBetween, workerdTicks } from "./bench/proc.ts";
 import { snapshotTree, startBareWorker, startStack } from "./bench/stack.ts";
@@ -257,6 +258,7 @@ async function main(): Promise<number> {
       }
     }
     for (const scenario of scenarios) rows.push(summarize(scenario.name, samples.get(scenario.name) ?? []));
+    if (!only || only.some((part) => "reminder tick".includes(part))) await benchReminderTick(stack);
     measured = true;
   } finally {
     await stopAll(!measured);
