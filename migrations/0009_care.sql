@@ -226,3 +226,6 @@ ALTER TABLE notifications ENABLE ROW LEVEL SECURITY;
 ALTER TABLE notifications FORCE ROW LEVEL SECURITY;
 --> statement-breakpoint
 CREATE POLICY tenant_scope ON notifications USING (tend_tenant_visible(organization_id)) WITH CHECK (tend_tenant_visible(organization_id));
+--> statement-breakpoint
+-- Who already heard about a subject (an alert's escalation skips them), and an event's rows.
+CREATE INDEX notifications_subject_idx ON notifications (organization_id, subject_id, user_id) WHERE subject_id IS NOT NULL;

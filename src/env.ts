@@ -126,8 +126,8 @@ export const configSchema = z.object({
   for (const group of PROVIDER_GROUPS) {
     const set = group.filter((key) => config[key] !== undefined);
     if (set.length === group.length || (set.length === 0 && config.ENVIRONMENT !== "production")) continue;
-    for (const key of group.filter((key) => config[key] === undefined)) {
-      ctx.addIssue({ code: "custom", path: [key], message: set.length === 0 ? "is required in production (messages would only be logged)" : `is required with ${set.join(", ")}` });
+    for (const missing of group.filter((key) => config[key] === undefined)) {
+      ctx.addIssue({ code: "custom", path: [missing], message: set.length === 0 ? "is required in production (messages would only be logged)" : `is required with ${set.join(", ")}` });
     }
   }
 });

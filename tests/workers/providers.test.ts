@@ -164,8 +164,9 @@ describe("Resend", () => {
     expect(JSON.parse(request?.body ?? "")).toEqual({ from: config.MAIL_FROM, to: [mail.to], subject: mail.subject, text: mail.text });
   });
 
+  const outcomeOf = (response: () => Response) => providersWith(config, fakeFetch(response).fetch).email.send(mail);
+
   it("fails a 4xx for good, retries a 429 (Retry-After), a 5xx and a concurrent idempotent request", async () => {
-    const outcomeOf = (response: () => Response) => providersWith(config, fakeFetch(response).fetch).email.send(mail);
     expect(await outcomeOf(() => json({ name: "validation_error", message: "Invalid `to` field" }, 422))).toEqual({
       ok: false,
       permanent: true,

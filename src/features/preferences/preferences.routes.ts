@@ -10,6 +10,13 @@ const HHMM = z
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a 24-hour time HH:MM")
   .openapi({ example: "22:00" });
 
+/** The person's own number for SMS and voice calls (users have no phone column). */
+const PHONE = z
+  .string()
+  .max(16)
+  .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number, e.g. +447700900123")
+  .openapi({ example: "+447700900123" });
+
 const THRESHOLDS = ["low", "medium", "high", "critical"] as const;
 
 export const PreferencesSchema = z
@@ -19,6 +26,7 @@ export const PreferencesSchema = z
     quietHours: z.object({ enabled: z.boolean(), start: HHMM, end: HHMM }),
     dailySummaryTime: HHMM,
     timezone: text(64).openapi({ example: "Europe/London" }),
+    phone: PHONE.nullable().optional().openapi({ description: "Where SMS and voice calls go; absent until set" }),
   })
   .openapi("Preferences");
 
@@ -34,6 +42,7 @@ export const PreferencesPatchSchema = z
       .openapi({ description: "start may be after end: quiet hours then wrap midnight" }),
     dailySummaryTime: HHMM.optional(),
     timezone: TimeZoneSchema.optional(),
+    phone: PHONE.nullable().optional().openapi({ description: "null forgets it" }),
   })
   .strict()
   .openapi("PreferencesPatch");

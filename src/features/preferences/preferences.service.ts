@@ -35,11 +35,11 @@ export interface PreferenceOwner {
 }
 
 /**
- * Where each field lives. The timezone is the person's (they live in one place, whichever practice
- * they act for); the rest is per membership, since a caregiver in two practices is on call
+ * Where each field lives. The timezone and the phone (SMS and calls) are the person's: they live in
+ * one place, whichever practice they act for. The rest is per membership: a caregiver in two practices is on call
  * differently in each: quiet hours, alert threshold, channels and summary time follow the practice.
  */
-const PERSONAL_FIELDS = ["timezone"] as const satisfies readonly (keyof Preferences)[];
+const PERSONAL_FIELDS = ["timezone", "phone"] as const satisfies readonly (keyof Preferences)[];
 
 function split(patch: PreferencesPatch): { personal: Stored; practice: Stored } {
   const personal: Stored = {};

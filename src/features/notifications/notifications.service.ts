@@ -1,0 +1,72 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Database } from "#src/db/client.ts";
+import { firstRow, rowsOf } from "#src/db/rows.ts";
+import { scoped } from "#src/db/scope.ts";
+import { exactOf, isoOf } from "#src/db/sql-time.ts";
+import type { NotificationSchema } from "#src/features/notifications/notifications.routes.ts";
+import { decodeCursor, pageOf } from "#src/lib/cursor.ts";
+import { NotFound } from "#src/lib/errors.ts";
+
+/** The in-app inbox: a member's own in_app rows in the organization they are signed in to. */
+
+type Notification = z.infer<typeof NotificationSchema>;
+
+export interface InboxOwner {
+  userId: string;
+  organizationId: string;
+}
+
+const Row = z.object({
+  id: z.string(),
+  kind: z.string(),
+  severity: z.enum(["low", "medium", "high", "critical"]).nullable(),
+  subject_type: z.string().nullable(),
+  subject_id: z.string().nullable(),
+  title: z.string(),
+  body: z.string(),
+  created_at: z.string(),
+  read_at: z.string().nullable(),
+  position: z.string(),
+});
+type Row = z.infer<typeof Row>;
+
+const Position = z.tuple([z.string().max(40), z.string().regex(/^[0-9a-f-]{36}$/i)]);
+
+const columns = sql`id, kind, severity, subject_type, subject_id, title, body, ${isoOf("created_at")} as created_at,
+  ${isoOf("read_at")} as read_at, ${exactOf("created_at")} as position`;
+
+const view = (row: Row): Notification => ({
+  id: row.id,
+  kind: row.kind,
+  severity: row.severity,
+  subjectType: row.subject_type,
+  subjectId: row.subject_id,
+  title: row.title,
+  body: row.body,
+  createdAt: row.created_at,
+  readAt: row.read_at,
+});
+
+export async function listInbox(db: Database, owner: InboxOwner, query: { unread?: "true" | "false" | undefined; cursor?: string | undefined; limit: number }) {
+  const after = decodeCursor(query.cursor, Position);
+  const scope = scoped(db, owner.organizationId);
+  const result = await scope.db.execute(sql`
+    select ${columns} from notifications
+    where organization_id = ${owner.organizationId}::uuid and user_id = ${owner.userId}::uuid and channel = 'in_app'
+      ${query.unread === "true" ? sql`and read_at is null` : sql``}
+      ${after ? sql`and (created_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+    order by created_at desc, id desc limit ${query.limit + 1}`);
+  return pageOf(rowsOf(Row, result), query.limit, view, (row) => [row.position, row.id]);
+}
+
+export async function markRead(db: Database, owner: InboxOwner, id: string, now: Date): Promise<Notification> {
+  const scope = scoped(db, owner.organizationId);
+  const result = await scope.db.execute(sql`
+    update notifications set read_at = coalesce(read_at, ${now.toISOString()}::timestamptz), updated_at = now()
+    where organization_id = ${owner.organizationId}::uuid and user_id = ${owner.userId}::uuid and id = ${id}::uuid and channel = 'in_app'
+    returning ${columns}`);
+  const row = firstRow(Row, result);
+  if (!row) throw NotFound("No such notification.");
+  return view(row);
+}
