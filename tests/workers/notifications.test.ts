@@ -190,3 +190,19 @@ describe("the in-app inbox", () => {
     expect((await api("/api/v1/notifications")).status).toBe(401);
   });
 });
+
+describe("the phone preference", () => {
+  it("takes the person's own E.164 number for SMS and calls, refuses anything else, and forgets it on null", async () => {
+    const tenant = await createTenant("Phone Preference Practice");
+    const headers = tenant.members.caregiver.headers;
+    const set = await api("/api/v1/me/preferences", jsonBody({ phone: "+447700900123" }, headers, "PATCH"));
+    expect(((await set.json()) as { phone: string }).phone).toBe("+447700900123");
+    for (const phone of ["07700 900123", "+0447700900123", "+44", 447700900123]) {
+      expect((await api("/api/v1/me/preferences", jsonBody({ phone }, headers, "PATCH"))).status).toBe(422);
+    }
+    const cleared = await api("/api/v1/me/preferences", jsonBody({ phone: null }, headers, "PATCH"));
+    expect(((await cleared.json()) as { phone: string | null }).phone).toBeNull();
+    const other = (await (await api("/api/v1/me/preferences", { headers: tenant.members.clinician.headers })).json()) as Record<string, unknown>;
+    expect(other).not.toHaveProperty("phone");
+  });
+});
