@@ -73,12 +73,19 @@ export async function sendDailySummaries(deps: SweepDeps): Promise<number> {
       select distinct c.organization_id, c.user_id from care_team_members c
       join memberships m on m.organization_id = c.organization_id and m.user_id = c.user_id and m.role in ('caregiver', 'clinician')
     ),
-    local as (
-      select mb.organization_id, mb.user_id, (${at} at time zone coalesce(up.preferences ->> 'timezone', ${DEFAULT_PREFERENCES.timezone}::text)) as wall,
+    zoned as (
+      select mb.organization_id, mb.user_id, coalesce(up.preferences ->> 'timezone', ${DEFAULT_PREFERENCES.timezone}::text) as zone,
         coalesce(mp.preferences ->> 'dailySummaryTime', ${DEFAULT_PREFERENCES.dailySummaryTime}::text) as summary_time
       from members mb
       left join user_preferences up on up.user_id = mb.user_id
       left join membership_preferences mp on mp.organization_id = mb.organization_id and mp.user_id = mb.user_id
+    ),
+    -- A zone ICU knows and the database does not would fail the statement for everyone: UTC for it.
+    known as (select name from pg_timezone_names where name in (select zone from zoned)),
+    local as (
+      select z.organization_id, z.user_id, z.summary_time,
+        (${at} at time zone case when z.zone in (select name from known) then z.zone else 'UTC' end) as wall
+      from zoned z
     ),
     due as (
       select l.organization_id, l.user_id, 'daily:' || l.user_id::text || ':' || to_char(l.wall, 'YYYY-MM-DD') as dedupe_key
