@@ -30,7 +30,7 @@ function depsAt(iso: string) {
   const config = parseConfig(env);
   const logger = createLogger("error");
   const real = cloudflarePlatform.adapters(env);
-  const adapters = { ...real, clock: { now: () => new Date(iso) }, jobs: { ...real.jobs, enqueue: async (job: Job) => void enqueued.push(job) } };
+  const adapters = { ...real, clock: { now: () => new Date(iso) }, jobs: { enqueue: async (job: Job) => void enqueued.push(job), ping: async () => undefined } };
   return backgroundDeps({ db: testDb(), config, logger, adapters, mailer: createMailer(config, logger), run: `test:alerts-jobs:${iso}` });
 }
 

@@ -20,10 +20,10 @@ export const AlertSchema = z
     status: AlertStatusSchema,
     message: longText(2000).nullable().openapi({ description: "A manual alert's text. Patient data: shown here, never in a push, SMS or mail" }),
     reminderId: uuid().nullable().openapi({ description: "The missed reminder (missed_medication)" }),
-    createdBy: uuid().nullable().openapi({ description: "Who raised it; null when the system did" }),
+    createdBy: uuid().nullable().openapi({ description: "Who raised it; null when the system (or an API key) did" }),
     createdAt: timestamp(),
     acknowledgedAt: timestamp().nullable(),
-    acknowledgedBy: uuid().nullable(),
+    acknowledgedBy: uuid().nullable().openapi({ description: "Who acknowledged it; null for an API key" }),
     resolvedAt: timestamp().nullable(),
     resolvedBy: uuid().nullable().openapi({ description: "Who resolved it; null when the system did (heartbeats resumed) or an API key" }),
     escalationLevel: z.number().int().min(0).max(3).openapi({
