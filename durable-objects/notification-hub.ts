@@ -30,7 +30,7 @@ interface EventRow extends Record<string, SqlStorageValue> {
  * without waking the object), and their recent events in SQLite, each numbered in the user's own
  * sequence, so a client reconnecting with `since` gets what it missed before the live ones. An
  * event id is stored once: a redelivered domain event is neither numbered nor sent again. Events
- * are kept 24 hours or 1,000 deep, pruned on publish and by an alarm.
+ * are kept 24 hours or 1,000 deep: the count pruned on publish, the age by an alarm (and skipped by replay).
  */
 export class NotificationHub extends DurableObject {
   /** The pending prune alarm, mirrored so a publish never asks storage. */
@@ -67,24 +67,22 @@ export class NotificationHub extends DurableObject {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Numbers, keeps and sends the event to the user's sockets in its organization; answers its seq. */
-  async publish(event: StampedEvent): Promise<number> {
+  /** Numbers, keeps and sends the event to the user's sockets in its organization; answers its seq, or null for an event id already stored. */
+  async publish(event: StampedEvent): Promise<number | null> {
     const sql = this.ctx.storage.sql;
-    if (event.id !== undefined) {
-      const known = sql.exec<{ seq: number }>("SELECT seq FROM events WHERE event_id = ?", event.id).toArray()[0];
-      if (known) return known.seq;
-    }
     const row = sql
       .exec<{ seq: number }>(
-        "INSERT INTO events (event_id, type, organization_id, data, at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+        "INSERT INTO events (event_id, type, organization_id, data, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq",
         event.id ?? null,
         event.type,
         event.organizationId,
         JSON.stringify(event.data),
         event.at,
       )
-      .one();
-    this.prune(row.seq, Date.now());
+      .toArray()[0];
+    if (!row) return null;
+    // By count here (the primary key); by age in the alarm, and replay skips what is older.
+    sql.exec("DELETE FROM events WHERE seq <= ?", row.seq - REPLAY_MAX_EVENTS);
     const message = messageOf({ ...event, seq: row.seq });
     for (const socket of this.ctx.getWebSockets(event.organizationId)) {
       try {
@@ -134,10 +132,6 @@ export class NotificationHub extends DurableObject {
       this.alarmAt = oldest + REPLAY_MAX_AGE_MS;
       await this.ctx.storage.setAlarm(this.alarmAt);
     }
-  }
-
-  private prune(lastSeq: number, now: number): void {
-    this.ctx.storage.sql.exec("DELETE FROM events WHERE seq <= ? OR at < ?", lastSeq - REPLAY_MAX_EVENTS, keptSince(now));
   }
 
   /** The organization's events after `since`, kept and not expired; a truncation notice first when some are gone. */

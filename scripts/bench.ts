@@ -22,6 +22,7 @@ import { PASSWORD, login, readsLimit, seedMember } from "./bench/api.ts";
 import { bookingBodies, PATIENT_QUERY, seedCallers, seedClinicalFixture, seedNotes } from "./bench/clinical.ts";
 import { benchReminderTick } from "./bench/reminder-tick.ts";
 import { heartbeatScenarios } from "./bench/heartbeat.ts";
+import { runFanout } from "./bench/fanout.ts";
 import { cpuMsBetween, workerdTicks } from "./bench/proc.ts";
 import { snapshotTree, startBareWorker, startStack } from "./bench/stack.ts";
 import { activeProfileMs, median } from "./bench/stats.ts";
@@ -259,6 +260,7 @@ async function main(): Promise<number> {
     }
     for (const scenario of scenarios) rows.push(summarize(scenario.name, samples.get(scenario.name) ?? []));
     if (!only || only.some((part) => "reminder tick".includes(part))) await benchReminderTick(stack);
+    if (!only || only.some((part) => "fanout".includes(part))) await runFanout(stack);
     measured = true;
   } finally {
     await stopAll(!measured);
