@@ -11,6 +11,11 @@ ALTER TABLE organizations ADD CONSTRAINT organizations_inactivity_check CHECK (i
 --> statement-breakpoint
 ALTER TABLE organizations ADD CONSTRAINT organizations_escalation_check CHECK (escalation_minutes BETWEEN 1 AND 1440);
 --> statement-breakpoint
+-- The reminder tick converts every patient's local times through patients.timezone: a zone the
+-- database does not know would fail the tick for every organization, so it is refused on write
+-- (22023, a 422) even where the app's own zone check (ICU) knows it.
+ALTER TABLE patients ADD CONSTRAINT patients_timezone_known CHECK ((timestamptz '2000-01-01 00:00:00+00' AT TIME ZONE timezone) IS NOT NULL);
+--> statement-breakpoint
 -- A recurring care task. times_of_day are local 'HH:MM' in the patient's timezone; days_of_week
 -- ISO (Monday = 1). A deleted schedule keeps its row (its reminders are adherence history).
 CREATE TABLE schedules (

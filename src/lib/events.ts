@@ -4,6 +4,7 @@ import { domainEvents } from "#src/db/schema/index.ts";
 import type { AuditOrigin } from "#src/lib/audit.ts";
 import type { Deps } from "#src/lib/deps.ts";
 import { SQL_UUIDV7, uuidv7 } from "#src/lib/ids.ts";
+import { enqueueAll } from "#src/platform/ports.ts";
 
 /**
  * Domain events, through a transactional outbox: every change writes its `domain_events` row in
@@ -104,4 +105,19 @@ export function publishEvents(
     deps.logger.log("warn", "events.enqueue_failed", { count: eventIds.length, error: error instanceof Error ? error.name : "unknown" });
   });
   deps.defer(sent);
+}
+
+/**
+ * After a statement that wrote events for any number of organizations (a cron tick) commits:
+ * each goes to dispatch, in batches. Best effort: a lost one is re-sent by the sweeper.
+ */
+export async function dispatchWritten(deps: Pick<Deps, "jobs" | "logger">, events: readonly { id: string; organization_id: string }[]): Promise<void> {
+  try {
+    await enqueueAll(
+      deps.jobs,
+      events.map((event) => ({ kind: "events.dispatch", organizationId: event.organization_id, eventId: event.id })),
+    );
+  } catch (error) {
+    deps.logger.log("warn", "events.enqueue_failed", { count: events.length, error: error instanceof Error ? error.name : "unknown" });
+  }
 }

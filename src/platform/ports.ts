@@ -120,6 +120,12 @@ export interface RateLimiter extends RateLimits, SessionRevocation, LoginLockout
 /** Background work (Queues on Workers). */
 export interface Jobs {
   enqueue(job: Job, options?: { delaySeconds?: number }): Promise<void>;
+  /**
+   * Many jobs in as few calls as the queue allows (Queues' sendBatch, 100 a call): a cron tick
+   * that wrote thousands of events stays far below a Worker's subrequest limit. Optional: without
+   * it, `enqueueAll` sends one by one.
+   */
+  enqueueBatch?(jobs: readonly Job[]): Promise<void>;
   /** Reaches every queue without sending a job, for readiness checks. */
   ping(): Promise<void>;
 }
@@ -145,6 +151,13 @@ export interface Realtime {
   connect(userId: string, organizationId: string, request: Request, since?: number): Promise<Response>;
   /** Closes the user's sockets: in one organization (removal, role change) or all (logout-all). */
   disconnect(userId: string, organizationId?: string): Promise<void>;
+}
+
+/** Sends every job, batched where the adapter can. */
+export async function enqueueAll(jobs: Jobs, list: readonly Job[]): Promise<void> {
+  if (list.length === 0) return;
+  if (jobs.enqueueBatch) return jobs.enqueueBatch(list);
+  await Promise.all(list.map((job) => jobs.enqueue(job)));
 }
 
 export interface Clock {

@@ -203,12 +203,18 @@ describe(`appointment reminders (${inject("databaseBackend")})`, () => {
     await sweep("2025-12-09T14:50:00Z", "2025-12-09T19:10:00Z");
     await sweep("2025-12-10T13:50:00Z", "2025-12-10T18:10:00Z");
     const rows = await testDb().select().from(reminders).where(eq(reminders.patientId, patientId)).orderBy(reminders.dueAt);
-    expect(rows.map((row) => [row.appointmentId, row.occurrenceKey.split(":")[2], row.dueAt.toISOString(), row.kind, row.missedAfter])).toEqual([
+    expect(rows.map((row) => [row.appointmentId, row.occurrenceKey.split(":").at(-1), row.dueAt.toISOString(), row.kind, row.missedAfter])).toEqual([
       [early, "24h", "2025-12-09T15:00:00.000Z", "appointment", null],
       [early, "1h", "2025-12-10T14:00:00.000Z", "appointment", null],
       [late, "1h", "2025-12-10T16:00:00.000Z", "appointment", null],
     ]);
     expect(rows.some((row) => row.appointmentId === cancelled)).toBe(false);
+
+    // Rescheduled a day later: its new start is reminded again, 24 h before it.
+    await testDb().update(appointments).set({ startsAt: at("2025-12-11T15:00:00Z"), endsAt: at("2025-12-11T16:00:00Z") }).where(eq(appointments.id, early));
+    await sweep("2025-12-10T14:50:00Z", "2025-12-10T15:10:00Z");
+    const moved = await testDb().select().from(reminders).where(eq(reminders.appointmentId, early)).orderBy(reminders.dueAt);
+    expect(moved.map((row) => row.dueAt.toISOString())).toEqual(["2025-12-09T15:00:00.000Z", "2025-12-10T14:00:00.000Z", "2025-12-10T15:00:00.000Z"]);
   });
 });
 

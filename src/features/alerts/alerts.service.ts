@@ -17,7 +17,7 @@ import { type AlertView, alertView } from "#src/features/alerts/alerts.sql.ts";
 import { decodeCursor, pageOf } from "#src/lib/cursor.ts";
 import type { Deps } from "#src/lib/deps.ts";
 import { Conflict, NotFound } from "#src/lib/errors.ts";
-import { publishEvents } from "#src/lib/events.ts";
+import { dispatchWritten, publishEvents } from "#src/lib/events.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
@@ -78,9 +78,7 @@ type JobDeps = Pick<Deps, "db" | "origin" | "clock" | "jobs" | "logger">;
 
 /** After a cron statement commits: each event it wrote goes to dispatch (best effort: the sweeper re-sends). */
 async function dispatchAll(deps: JobDeps, events: z.infer<typeof EmittedEvent>[], what: string): Promise<number> {
-  const sent = await Promise.allSettled(events.map((event) => deps.jobs.enqueue({ kind: "events.dispatch", organizationId: event.organization_id, eventId: event.id })));
-  const failed = sent.filter((outcome) => outcome.status === "rejected").length;
-  if (failed > 0) deps.logger.log("warn", "events.enqueue_failed", { count: failed });
+  await dispatchWritten(deps, events);
   if (events.length > 0) deps.logger.log("info", what, { count: events.length });
   return events.length;
 }

@@ -24,7 +24,7 @@ export const IssuedApiKeySchema = ApiKeySchema.extend({
 }).openapi("IssuedApiKey");
 
 export const ApiKeyCreateSchema = z
-  .object({ name: text().trim().min(1).max(100), scopes: z.array(ScopeSchema).min(1).max(20) })
+  .object({ name: text().trim().min(1).max(100), scopes: z.array(ScopeSchema).min(1).max(API_KEY_SCOPES.length) })
   .strict()
   .openapi("ApiKeyCreate");
 

@@ -1,3 +1,4 @@
+import { enqueueAll } from "#src/platform/ports.ts";
 import { eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { firstRow, rowsOf } from "#src/db/rows.ts";
@@ -110,7 +111,7 @@ export async function sweepUndispatched(deps: Pick<JobDeps, "db" | "clock" | "jo
     where dispatched_at is null and created_at < ${cutoff.toISOString()}::timestamptz and attempts < ${MAX_DISPATCH_ATTEMPTS}
     order by created_at limit ${SWEEP_BATCH}`);
   const rows = rowsOf(PendingRow, result);
-  await Promise.all(rows.map((row) => deps.jobs.enqueue({ kind: "events.dispatch", organizationId: row.organization_id, eventId: row.id })));
+  await enqueueAll(deps.jobs, rows.map((row) => ({ kind: "events.dispatch", organizationId: row.organization_id, eventId: row.id })));
   if (rows.length > 0) deps.logger.log("info", "events.swept", { count: rows.length });
   return rows.length;
 }

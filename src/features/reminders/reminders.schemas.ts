@@ -13,7 +13,7 @@ export const ReminderSchema = z
     scheduleId: uuid().nullable().openapi({ description: "The schedule it is an occurrence of (or appointmentId)" }),
     appointmentId: uuid().nullable().openapi({ description: "The appointment it announces, 24 h or 1 h ahead" }),
     kind: z.enum(REMINDER_KINDS).openapi("ReminderKind"),
-    occurrenceKey: z.string().max(128).openapi({ description: "schedule:<id>:<local date>T<HH:MM>, or appointment:<id>:24h / :1h", example: "schedule:0193a5c2-7d1e-7b3a-9f00-2c4d6e8f0a1b:2026-12-03T08:00" }),
+    occurrenceKey: z.string().max(128).openapi({ description: "schedule:<id>:<local date>T<HH:MM>, or appointment:<id>:<start, UTC>:24h / :1h (a rescheduled appointment is reminded again)", example: "schedule:0193a5c2-7d1e-7b3a-9f00-2c4d6e8f0a1b:2026-12-03T08:00" }),
     dueAt: timestamp(),
     missedAfter: timestamp().nullable().openapi({ description: "When an unacknowledged occurrence counts as missed; null for appointments" }),
     status: ReminderStatusSchema,

@@ -4,7 +4,7 @@ import { rowsOf } from "#src/db/rows.ts";
 import { systemScope } from "#src/db/scope.ts";
 import { isoOf } from "#src/db/sql-time.ts";
 import type { Deps } from "#src/lib/deps.ts";
-import { eventFromCte } from "#src/lib/events.ts";
+import { dispatchWritten, eventFromCte } from "#src/lib/events.ts";
 import { SQL_UUIDV7 } from "#src/lib/ids.ts";
 
 /**
@@ -53,7 +53,8 @@ const scheduleOccurrences = sql`
 /** The 24 h and 1 h reminders of live appointments whose reminder instant falls in the window. */
 const appointmentOccurrences = sql`
   select a.organization_id, a.patient_id, null::uuid, a.id, 'appointment',
-    'appointment:' || a.id || ':' || l.label, a.starts_at - l.lead, null::timestamptz
+    'appointment:' || a.id || ':' || to_char(a.starts_at at time zone 'UTC', 'YYYYMMDD"T"HH24MISS') || ':' || l.label,
+    a.starts_at - l.lead, null::timestamptz
   from appointments a
   cross join w
   cross join (values ('24h', interval '24 hours'), ('1h', interval '1 hour')) as l(label, lead)
@@ -133,17 +134,11 @@ export function missedStatement(deps: Pick<Deps, "origin">, now: Date): SQL {
     select id, organization_id from missed_events union all select id, organization_id from alert_events`;
 }
 
-/** After commit: one events.dispatch per new event, best effort (the sweeper re-sends a lost one). */
-async function enqueueDispatch(deps: TickDeps, events: TickEvent[]): Promise<void> {
-  const sent = await Promise.allSettled(events.map((event) => deps.jobs.enqueue({ kind: "events.dispatch", organizationId: event.organization_id, eventId: event.id })));
-  const failed = sent.filter((outcome) => outcome.status === "rejected").length;
-  if (failed > 0) deps.logger.log("warn", "events.enqueue_failed", { count: failed });
-}
 
 /** One tick of the generator at `now`: the reminders due, and their events enqueued. */
 export async function generateDueReminders(deps: TickDeps, now: Date): Promise<TickEvent[]> {
   const events = rowsOf(EventRow, await systemScope(deps.db, "reminders.generate").execute(generateStatement(deps, now)));
-  await enqueueDispatch(deps, events);
+  await dispatchWritten(deps, events);
   if (events.length > 0) deps.logger.log("info", "reminders.generated", { count: events.length });
   return events;
 }
@@ -151,7 +146,7 @@ export async function generateDueReminders(deps: TickDeps, now: Date): Promise<T
 /** One tick of the missed step at `now`: reminder.missed and alert.created events, enqueued. */
 export async function markMissedReminders(deps: TickDeps, now: Date): Promise<TickEvent[]> {
   const events = rowsOf(EventRow, await systemScope(deps.db, "reminders.missed").execute(missedStatement(deps, now)));
-  await enqueueDispatch(deps, events);
+  await dispatchWritten(deps, events);
   if (events.length > 0) deps.logger.log("info", "reminders.missed", { count: events.length });
   return events;
 }

@@ -9,6 +9,7 @@ export const ScheduleKindSchema = z.enum(SCHEDULE_KINDS).openapi("ScheduleKind")
 
 const TimeOfDay = z
   .string()
+  .max(5)
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (00:00 to 23:59)")
   .openapi({ example: "08:00", pattern: "^([01]\\d|2[0-3]):[0-5]\\d$" });
 const distinct = (values: readonly unknown[]) => new Set(values).size === values.length;

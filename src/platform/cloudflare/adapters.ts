@@ -1,3 +1,4 @@
+import type { Job } from "#src/jobs/job.ts";
 import type { RateLimiter as RateLimiterObject } from "../../../durable-objects/rate-limiter.ts";
 import type { NotificationHub as NotificationHubObject } from "../../../durable-objects/notification-hub.ts";
 import { durableRealtime } from "#src/platform/cloudflare/realtime.ts";
@@ -62,11 +63,30 @@ export function durableRateLimiter(namespace: DurableObjectNamespace<RateLimiter
   };
 }
 
+/** Queues' sendBatch takes at most 100 messages (and 256 KB; a job message is well under 1 KB). */
+const QUEUE_BATCH_MAX = 100;
+
 /** Each job goes to its concern's queue (src/jobs/queues.ts); ping reads every queue's metrics. */
 export function queueJobs(queues: Record<QueueName, Queue>): Jobs {
   return {
     enqueue: async (job, options = {}) => {
       await queues[queueOf(job)].send(job, { contentType: "json", delaySeconds: options.delaySeconds });
+    },
+    enqueueBatch: async (jobs) => {
+      const byQueue = new Map<QueueName, Job[]>();
+      for (const job of jobs) {
+        const name = queueOf(job);
+        const list = byQueue.get(name);
+        if (list) list.push(job);
+        else byQueue.set(name, [job]);
+      }
+      const calls: Promise<unknown>[] = [];
+      for (const [name, list] of byQueue) {
+        for (let start = 0; start < list.length; start += QUEUE_BATCH_MAX) {
+          calls.push(queues[name].sendBatch(list.slice(start, start + QUEUE_BATCH_MAX).map((body) => ({ body, contentType: "json" as const }))));
+        }
+      }
+      await Promise.all(calls);
     },
     ping: async () => {
       await Promise.all(Object.values(queues).map((queue) => queue.metrics()));

@@ -174,6 +174,9 @@ export function memoryJobs(run: (job: Job) => Promise<void>): Jobs {
         });
       }, (options.delaySeconds ?? 0) * 1000);
     },
+    async enqueueBatch(jobs) {
+      for (const job of jobs) await this.enqueue(job);
+    },
     async ping() {},
   };
 }
