@@ -31,7 +31,7 @@ const HOUR = 3_600_000;
 let tenant: Tenant;
 let owner: Member;
 let clinician: Member;
-const state = { patientId: "", appointmentId: "", spareAppointmentIds: [] as string[], noteId: "" };
+const state = { patientId: "", appointmentId: "", spareAppointmentIds: [] as string[], noteId: "", scheduleId: "", reminderId: "", alertId: "" };
 const results: WalkResult[] = [];
 
 const get = (path: string, member: Member = owner) => api(`/api/v1${path}`, { headers: member.headers });
@@ -124,10 +124,54 @@ const STEPS: Step[] = [
   { operationId: "signNote", status: 200, run: () => post(`/notes/${state.noteId}/sign`, {}, {}, clinician), patient },
   { operationId: "addNoteAddendum", status: 201, run: () => post(`/notes/${state.noteId}/addenda`, { body: "Quarterly review confirmed." }, {}, clinician), patient },
   { operationId: "searchNotes", status: 200, run: () => get("/notes/search?q=quarterly", clinician), patient },
+  {
+    operationId: "createSchedule",
+    status: 201,
+    run: async () =>
+      idOf(await post(`/patients/${state.patientId}/schedules`, { kind: "medication", title: "Walk tablets", dose: "1 tablet", timesOfDay: ["08:00"] }), (id) => (state.scheduleId = id)),
+    patient,
+  },
+  { operationId: "listPatientSchedules", status: 200, run: () => get(`/patients/${state.patientId}/schedules`), patient },
+  { operationId: "updateSchedule", status: 200, run: () => send("PATCH", `/schedules/${state.scheduleId}`, { title: "Evening tablets" }, { "If-Match": '"1"' }), patient },
+  {
+    operationId: "listReminders",
+    status: 200,
+    patient,
+    run: async () => {
+      // The tick's own occurrence, written as the tick would (its timing is tested in reminders-tick).
+      const row = await testDb().execute<{ id: string }>(sql`insert into reminders (id, organization_id, patient_id, schedule_id, kind, occurrence_key, due_at)
+        values (gen_random_uuid(), ${tenant.organizationId}, ${state.patientId}, ${state.scheduleId}, 'medication', 'schedule:' || ${state.scheduleId} || ':walk', now()) returning id`);
+      state.reminderId = row.rows[0]?.id ?? "";
+      return get(`/reminders?patientId=${state.patientId}`);
+    },
+  },
+  { operationId: "acknowledgeReminder", status: 200, run: () => post(`/reminders/${state.reminderId}/ack`, { response: "taken" }), patient },
+  { operationId: "deleteSchedule", status: 204, run: () => remove(`/schedules/${state.scheduleId}`), patient },
   { operationId: "getDashboard", status: 200, run: () => get("/dashboard") },
   { operationId: "listAuditEvents", status: 200, run: () => get(`/audit-events?patient=${state.patientId}`) },
   { operationId: "exportAuditEvents", status: 200, run: () => get(`/audit-events/export?patient=${state.patientId}`) },
   { operationId: "verifyAuditTrail", status: 200, run: () => get("/audit-events/verify") },
+  {
+    operationId: "recordHeartbeat",
+    status: 200,
+    run: async () => {
+      const issued = await post("/api-keys", { name: "walk device", scopes: ["heartbeats:write"] });
+      const { key } = (await issued.json()) as { key: string };
+      return api(`/api/v1/patients/${state.patientId}/heartbeat`, jsonBody({ appVersion: "1.0.0" }, { "X-API-Key": key }));
+    },
+    patient,
+  },
+  { operationId: "listPatientActivity", status: 200, run: () => get(`/patients/${state.patientId}/activity`), patient },
+  {
+    operationId: "createAlert",
+    status: 201,
+    run: async () => idOf(await post("/alerts", { patientId: state.patientId, severity: "high", message: "Walk-through alert" }), (id) => (state.alertId = id)),
+    patient,
+  },
+  { operationId: "getAlert", status: 200, run: () => get(`/alerts/${state.alertId}`), patient },
+  { operationId: "listAlerts", status: 200, run: () => get(`/alerts?patientId=${state.patientId}`), patient },
+  { operationId: "acknowledgeAlert", status: 200, run: () => post(`/alerts/${state.alertId}/acknowledge`), patient },
+  { operationId: "resolveAlert", status: 200, run: () => post(`/alerts/${state.alertId}/resolve`), patient },
   { operationId: "removeCareTeamMember", status: 204, run: () => remove(`/patients/${state.patientId}/care-team/${clinician.id}`), patient },
   { operationId: "archivePatient", status: 204, run: () => remove(`/patients/${state.patientId}`), patient },
 ];
