@@ -54,7 +54,10 @@ export function workerBuildOptions(entry: string, outfile: string): BuildOptions
       "globalThis.process.env.NODE_ENV": nodeEnv,
     },
     minify: true,
-    keepNames: true,
+    // wrangler keeps function and class names (`__name(…)` around each); Tend reads none at run
+    // time (error names are set explicitly, Durable Objects bind by export name, stack traces map
+    // back through the uploaded source map), and dropping them saves 18 KiB gzip.
+    keepNames: false,
     sourcemap: true,
     metafile: true,
     logLevel: "warning",
