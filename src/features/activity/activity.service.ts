@@ -8,6 +8,7 @@ import { decodeCursor, pageOf } from "#src/lib/cursor.ts";
 import type { Deps } from "#src/lib/deps.ts";
 import { Forbidden, type FieldError, NotFound, ValidationFailed } from "#src/lib/errors.ts";
 import { publishEvents } from "#src/lib/events.ts";
+import { timestamp } from "#src/lib/text.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
 export type ActivityDeps = Pick<Deps, "db" | "origin" | "clock" | "jobs" | "defer" | "logger" | "writes">;
@@ -83,7 +84,7 @@ export async function receiveHeartbeat(deps: ActivityDeps, auth: AuthContext, pa
   return { receivedAt: now.toISOString(), lastHeartbeatAt: outcome.last_heartbeat_at, recorded: outcome.recorded, resolvedAlertIds: outcome.resolved_ids ?? [] };
 }
 
-const CursorPosition = z.object({ o: z.iso.datetime().max(40), i: z.uuid() });
+const CursorPosition = z.object({ o: timestamp(), i: z.uuid() });
 
 export async function listPatientActivity(deps: Pick<Deps, "db" | "origin">, auth: AuthContext, patientId: string, input: ActivityListInput) {
   const position = decodeCursor(input.cursor, CursorPosition);

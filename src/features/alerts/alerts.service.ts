@@ -19,13 +19,14 @@ import type { Deps } from "#src/lib/deps.ts";
 import { Conflict, NotFound } from "#src/lib/errors.ts";
 import { dispatchWritten, publishEvents } from "#src/lib/events.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
+import { timestamp } from "#src/lib/text.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
 export type AlertDeps = Pick<Deps, "db" | "origin" | "clock" | "jobs" | "defer" | "logger" | "writes">;
 
 const NoSuchAlert = () => NotFound("No such alert.");
 
-const CursorPosition = z.object({ c: z.iso.datetime().max(40), i: z.uuid() });
+const CursorPosition = z.object({ c: timestamp(), i: z.uuid() });
 
 export async function listAlertsFor(deps: Pick<Deps, "db" | "origin">, auth: AuthContext, input: AlertListInput) {
   const position = decodeCursor(input.cursor, CursorPosition);

@@ -7,6 +7,7 @@ import { exactOf, isoOf } from "#src/db/sql-time.ts";
 import type { NotificationSchema } from "#src/features/notifications/notifications.routes.ts";
 import { decodeCursor, pageOf } from "#src/lib/cursor.ts";
 import { NotFound } from "#src/lib/errors.ts";
+import { timestamp, uuid } from "#src/lib/text.ts";
 
 /** The in-app inbox: a member's own in_app rows in the organization they are signed in to. */
 
@@ -31,7 +32,7 @@ const Row = z.object({
 });
 type Row = z.infer<typeof Row>;
 
-const Position = z.tuple([z.string().max(40), z.string().regex(/^[0-9a-f-]{36}$/i)]);
+const Position = z.tuple([timestamp(), uuid()]);
 
 const columns = sql`id, kind, severity, subject_type, subject_id, title, body, ${isoOf("created_at")} as created_at,
   ${isoOf("read_at")} as read_at, ${exactOf("created_at")} as position`;

@@ -8,11 +8,12 @@ import { decodeCursor, pageOf } from "#src/lib/cursor.ts";
 import type { Deps } from "#src/lib/deps.ts";
 import { Conflict, NotFound } from "#src/lib/errors.ts";
 import { domainEvent, publishEvents } from "#src/lib/events.ts";
+import { timestamp } from "#src/lib/text.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
 export type ReminderDeps = Pick<Deps, "db" | "origin" | "clock" | "jobs" | "defer" | "logger" | "writes">;
 
-const Position = z.object({ d: z.iso.datetime().max(40), i: z.uuid() }).strict();
+const Position = z.object({ d: timestamp(), i: z.uuid() }).strict();
 
 /** GET /reminders: newest due first, narrowed to the patients the caller reaches. */
 export async function listRemindersFor(deps: Pick<Deps, "db" | "origin">, auth: AuthContext, input: ReminderListInput) {

@@ -11,6 +11,7 @@ import { NotFound, ValidationFailed } from "#src/lib/errors.ts";
 import { etagOf, expectedVersion, PreconditionFailed } from "#src/lib/etag.ts";
 import { domainEvent, publishEvents } from "#src/lib/events.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
+import { timestamp } from "#src/lib/text.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
 export type ScheduleDeps = Pick<Deps, "db" | "origin" | "jobs" | "defer" | "logger" | "writes">;
@@ -25,7 +26,7 @@ export interface ScheduleWithTag {
 
 const tagged = (schedule: ScheduleView): ScheduleWithTag => ({ schedule, etag: etagOf(schedule.version) });
 
-const Position = z.object({ c: z.iso.datetime().max(40), i: z.uuid() }).strict();
+const Position = z.object({ c: timestamp(), i: z.uuid() }).strict();
 
 export async function listSchedulesFor(deps: Pick<Deps, "db" | "origin">, auth: AuthContext, patientId: string, input: ScheduleListInput) {
   const after = decodeCursor(input.cursor, Position);
