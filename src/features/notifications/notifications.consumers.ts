@@ -58,11 +58,17 @@ function outboxInsert(event: DeliveredEvent, outbox: Outbox): SQL {
     on conflict (organization_id, dedupe_key) do nothing`;
 }
 
-const team = (org: string, patientId: string) => sql`select user_id, is_primary from care_team_members where organization_id = ${org}::uuid and patient_id = ${patientId}::uuid`;
+/**
+ * The patient's care team as it stands: members still clinicians or caregivers (a role change
+ * keeps care_team_members rows, and staff hold none of the care loop).
+ */
+const team = (org: string, patientId: string) => sql`select ct.user_id, ct.is_primary from care_team_members ct
+  join memberships ctm on ctm.organization_id = ct.organization_id and ctm.user_id = ct.user_id and ctm.role in ('clinician', 'caregiver')
+  where ct.organization_id = ${org}::uuid and ct.patient_id = ${patientId}::uuid`;
 
 /** Level 0 and 3: the primary, or the whole care team when the patient has none. */
 const primaryOrTeam = (org: string, patientId: string) => sql`select user_id from (${team(org, patientId)}) tm
-  where tm.is_primary or not exists (select 1 from care_team_members p where p.organization_id = ${org}::uuid and p.patient_id = ${patientId}::uuid and p.is_primary)`;
+  where tm.is_primary or not exists (select 1 from (${team(org, patientId)}) p where p.is_primary)`;
 
 /** Who is told at each escalation level (care-design.md, Recipients). */
 function alertTargets(event: DeliveredEvent, patientId: string, level: number): SQL {
@@ -98,7 +104,15 @@ export const notificationsOutboxConsumer: EventConsumer = {
   handles: (type) => type === "reminder.due" || type === "alert.created" || type === "alert.escalated",
   inDatabase(event) {
     const outbox = outboxOf(event);
-    return outbox ? outboxInsert(event, outbox) : sql`select 1 from claim where false`;
+    if (!outbox) return sql`select 1 from claim where false`;
+    if (event.type !== "reminder.due") return outboxInsert(event, outbox);
+    // The reminder is sent once its notifications exist (the in-app one is delivered by being
+    // written): when the patient has an app to be told on, that is.
+    const sent = sql`update reminders r set status = 'sent', updated_at = now()
+      where r.organization_id = ${event.organizationId}::uuid and r.id = ${event.subjectId}::uuid and r.status = 'pending'
+        and exists (select 1 from claim)
+        and exists (select 1 from patients p where p.organization_id = r.organization_id and p.id = r.patient_id and p.user_id is not null)`;
+    return [outboxInsert(event, outbox), sent];
   },
   async outside(event, deps) {
     await announce(deps, await eventRows(deps, event));

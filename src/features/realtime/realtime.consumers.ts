@@ -15,8 +15,9 @@ const RecipientRow = z.object({ user_id: z.string() });
 /**
  * Who sees an event about a patient live: the patient's care team, the organization's owners and
  * admins, and the patient's own linked user; staff hold no care permission, so they get no alert
- * or reminder; an appointment event also goes to its clinician. One statement; every recipient is
- * a current member (care team and linked-user rows reference memberships).
+ * or reminder; an appointment event also goes to its clinician. A care-team row outlives a role
+ * change, so only members who are still clinicians or caregivers (or staff, for an appointment)
+ * count. One statement; every recipient is a current member.
  */
 export async function liveRecipients(deps: Pick<JobDeps, "db">, event: DeliveredEvent): Promise<string[]> {
   const org = event.organizationId;
@@ -26,7 +27,7 @@ export async function liveRecipients(deps: Pick<JobDeps, "db">, event: Delivered
   const result = await scoped(deps.db, org).db.execute(sql`
     select ct.user_id::text as user_id from care_team_members ct
       join memberships m on m.organization_id = ct.organization_id and m.user_id = ct.user_id
-      where ct.organization_id = ${org}::uuid and ct.patient_id = ${patientId}::uuid and (${appointment}::boolean or m.role <> 'staff')
+      where ct.organization_id = ${org}::uuid and ct.patient_id = ${patientId}::uuid and (m.role in ('clinician', 'caregiver') or (${appointment}::boolean and m.role = 'staff'))
     union
     select user_id::text from memberships where organization_id = ${org}::uuid and role in ('owner', 'admin')
     union
