@@ -50,6 +50,19 @@ describe("reminder.due", () => {
     expect(await rowsOf(tenant)).toHaveLength(2);
   });
 
+  it("marks the reminder sent once its notifications exist (and only a pending one)", async () => {
+    const { tenant, patientId } = await caredTenant("Outbox Reminder Sent Practice");
+    const [scheduleId, pendingId, ackedId] = [uuidv7(), uuidv7(), uuidv7()];
+    await testDb().execute(sql`insert into schedules (id, organization_id, patient_id, kind, title, times_of_day)
+      values (${scheduleId}::uuid, ${tenant.organizationId}::uuid, ${patientId}::uuid, 'exercise', 'Walk', '{08:00}')`);
+    await testDb().execute(sql`insert into reminders (id, organization_id, patient_id, schedule_id, kind, occurrence_key, due_at, status, response)
+      values (${pendingId}::uuid, ${tenant.organizationId}::uuid, ${patientId}::uuid, ${scheduleId}::uuid, 'exercise', 'a', now(), 'pending', null),
+             (${ackedId}::uuid, ${tenant.organizationId}::uuid, ${patientId}::uuid, ${scheduleId}::uuid, 'exercise', 'b', now(), 'acknowledged', 'taken')`);
+    for (const id of [pendingId, ackedId]) await emit(bench(NOW), tenant, "reminder.due", { type: "reminder", id }, { patientId, kind: "exercise", dueAt: NOW.toISOString() });
+    const statuses = await testDb().execute(sql`select id::text, status from reminders where schedule_id = ${scheduleId}::uuid`);
+    expect(Object.fromEntries((statuses.rows as { id: string; status: string }[]).map((row) => [row.id, row.status]))).toEqual({ [pendingId]: "sent", [ackedId]: "acknowledged" });
+  });
+
   it("notifies no one when the patient has no linked user", async () => {
     const tenant = await createTenant("Outbox Unlinked Practice");
     const patientId = await insertPatient(tenant, { careTeam: [{ userId: tenant.members.caregiver.id }] });

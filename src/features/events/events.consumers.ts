@@ -32,8 +32,9 @@ export interface EventConsumer {
    * Database work, done exactly once: a data-modifying statement run in the claiming statement,
    * over the CTE `claim` (one row when this delivery claimed the event, none otherwise), e.g.
    * `insert into notifications (…) select … from claim`. The claim and the work commit together.
+   * Several statements (each its own CTE of the one statement) when the work changes two tables.
    */
-  inDatabase?(event: DeliveredEvent): SQL;
+  inDatabase?(event: DeliveredEvent): SQL | SQL[];
   /**
    * Work outside the database (KV, a Durable Object, an HTTP call), run after a successful claim.
    * It must be idempotent: when it throws, the claim is released and the delivery retried.

@@ -46,7 +46,11 @@ const Claimed = z.object({ claimed: z.boolean() });
  * its outside work, releasing the claim when that fails so the retry runs it again.
  */
 async function deliverTo(scope: TenantScope, consumer: EventConsumer, event: DeliveredEvent, deps: JobDeps): Promise<boolean> {
-  const work = consumer.inDatabase ? sql`, work as (${consumer.inDatabase(event)})` : sql``;
+  const statements = consumer.inDatabase ? [consumer.inDatabase(event)].flat() : [];
+  const work = sql.join(
+    statements.map((statement, index) => sql`, ${sql.raw(`work${index}`)} as (${statement})`),
+    sql``,
+  );
   const result = await scope.db.execute(sql`
     with claim as (
       insert into event_consumptions (event_id, consumer, organization_id)
