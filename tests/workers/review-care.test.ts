@@ -215,8 +215,9 @@ describe("who sees what inside the organization", () => {
   });
 });
 
+const year0 = (key: string) => encodeCursor({ [key]: "0000-01-01T00:00:00Z", i: uuidv7() });
+
 describe("forged and hostile cursors are a 422 on query.cursor, never a 500", () => {
-  const year0 = (key: string) => encodeCursor({ [key]: "0000-01-01T00:00:00Z", i: uuidv7() });
   it("schedules, reminders, alerts, activity with a year-0 position", async () => {
     const owner = a.members.owner;
     await expectProblem(await get(`/api/v1/patients/${patientA}/schedules?cursor=${encodeCursor({ c: "0000-01-01T00:00:00Z", i: uuidv7() })}`, owner), 422, "query.cursor");
@@ -353,5 +354,90 @@ describe("idempotency and races", () => {
     const id = await insertReminder(a, patientA, scheduleA);
     const answers = await Promise.all([post(`/api/v1/reminders/${id}/ack`, a.members.patient, { response: "taken" }), post(`/api/v1/reminders/${id}/ack`, a.members.caregiver, { response: "skipped" })]);
     expect(answers.map((response) => response.status).sort()).toEqual([200, 409]);
+  });
+});
+
+const ifMatch = (version: string) => ({ ...a.members.owner.headers, "If-Match": version });
+
+describe("schedule changes at the edges", () => {
+  it("a PATCH with a bad If-Match, an empty body or a bad field is a 4xx naming it, nothing changed", async () => {
+    const id = await createSchedule(a, patientA);
+    const at = (body: unknown, version: string) => api(`/api/v1/schedules/${id}`, patch(body, ifMatch(version)));
+    await expectProblem(await api(`/api/v1/schedules/${id}`, patch({ title: "x" }, a.members.owner.headers)), 428);
+    await expectProblem(await at({ title: "x" }, '"2"'), 412);
+    for (const version of ['"abc"', '"-1"', `"${"9".repeat(30)}"`, "*, *", '"1\u0000"'.replace("\u0000", "%00")]) {
+      const response = await at({ title: "x" }, version);
+      expect([412, 422], `${version}: ${await response.clone().text()}`).toContain(response.status);
+    }
+    await expectProblem(await at({}, '"1"'), 422);
+    await expectProblem(await at({ timesOfDay: ["24:00"] }, '"1"'), 422, "timesOfDay");
+    await expectProblem(await at({ daysOfWeek: [0, 1] }, '"1"'), 422, "daysOfWeek");
+    await expectProblem(await at({ graceMinutes: 0 }, '"1"'), 422, "graceMinutes");
+    await expectProblem(await at({ title: null }, '"1"'), 422, "title");
+    await expectProblem(await at({ kind: "exercise", dose: "5 mg" }, '"1"'), 422, "dose");
+    await expectProblem(await at({ dose: "10 mg", kind: "check_in" }, '"1"'), 422, "dose");
+    const [row] = await testDb().select().from(schedules).where(eq(schedules.id, id));
+    expect(row?.title).toBe("Tablets");
+  });
+
+  it("dates in the wrong order are a 422 on the field, checked against the stored row too", async () => {
+    const id = await createSchedule(a, patientA);
+    const response = await api(`/api/v1/schedules/${id}`, patch({ endDate: "2001-01-01", startDate: "2001-01-02" }, ifMatch('"1"')));
+    await expectProblem(response, 422, "endDate");
+    const stored = await api(`/api/v1/schedules/${id}`, patch({ startDate: "2031-01-02" }, ifMatch('"1"')));
+    expect(stored.status).toBe(200);
+    await expectProblem(await api(`/api/v1/schedules/${id}`, patch({ endDate: "2031-01-01" }, ifMatch('"2"'))), 422, "endDate");
+  });
+
+  it("delete twice: 204 then 404; a deleted schedule cannot be patched", async () => {
+    const id = await createSchedule(a, patientA);
+    expect((await api(`/api/v1/schedules/${id}`, { method: "DELETE", headers: a.members.owner.headers })).status).toBe(204);
+    await expectProblem(await api(`/api/v1/schedules/${id}`, { method: "DELETE", headers: a.members.owner.headers }), 404);
+    await expectProblem(await api(`/api/v1/schedules/${id}`, patch({ title: "Back" }, ifMatch('"2"'))), 404);
+  });
+
+  it("list query edge cases are 422s naming the parameter", async () => {
+    const owner = a.members.owner;
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=101", "limit"],
+      ["limit=abc", "limit"],
+      ["active=yes", "active"],
+      ["kind=surgery", "kind"],
+      ["cursor=%00", "cursor"],
+      [`cursor=${"A".repeat(600)}`, "cursor"],
+    ] as const) {
+      await expectProblem(await get(`/api/v1/patients/${patientA}/schedules?${query}`, owner), 422, field);
+    }
+    await expectProblem(await get(`/api/v1/patients/not-a-uuid/schedules`, owner), 422, "id");
+    await expectProblem(await get(`/api/v1/reminders?status=done`, owner), 422, "status");
+    await expectProblem(await get(`/api/v1/reminders?patientId=1`, owner), 422, "patientId");
+    await expectProblem(await get(`/api/v1/alerts?severity=urgent`, owner), 422, "severity");
+    await expectProblem(await get(`/api/v1/notifications?unread=1`, owner), 422, "unread");
+  });
+});
+
+describe("Idempotency-Key replays stay with their caller", () => {
+  it("another member, or a member of another organization, with the same key gets their own create", async () => {
+    const key = `review-shared-${uuidv7()}`;
+    const body = { patientId: patientA, severity: "low", message: "Check the fridge" };
+    const first = await api("/api/v1/alerts", jsonBody(body, { ...a.members.caregiver.headers, "Idempotency-Key": key }));
+    expect(first.status).toBe(201);
+    const firstId = ((await first.json()) as { id: string }).id;
+    const other = await api("/api/v1/alerts", jsonBody(body, { ...a.members.clinician.headers, "Idempotency-Key": key }));
+    expect(other.status).toBe(201);
+    expect(((await other.json()) as { id: string }).id).not.toBe(firstId);
+    const foreign = await api("/api/v1/alerts", jsonBody(body, { ...b.members.owner.headers, "Idempotency-Key": key }));
+    await expectProblem(foreign, 404);
+  });
+
+  it("a replay after the caller left the care team is a 404, not the stored alert", async () => {
+    const carer = await addMember(a, "caregiver", "Leaving Carer");
+    await testDb().execute(sql`insert into care_team_members (organization_id, patient_id, user_id, relationship, is_primary) values (${a.organizationId}::uuid, ${patientA}::uuid, ${carer.id}::uuid, 'friend', false)`);
+    const headers = { ...carer.headers, "Idempotency-Key": `review-leave-${uuidv7()}` };
+    const body = { patientId: patientA, severity: "low", message: "Left the door open" };
+    expect((await api("/api/v1/alerts", jsonBody(body, headers))).status).toBe(201);
+    await testDb().execute(sql`delete from care_team_members where organization_id = ${a.organizationId}::uuid and user_id = ${carer.id}::uuid`);
+    await expectProblem(await api("/api/v1/alerts", jsonBody(body, headers)), 404);
   });
 });
