@@ -35,3 +35,38 @@ export const TimeZoneSchema = z
   .refine(isTimeZone, "is not an IANA time zone name (such as Europe/Berlin or America/New_York)")
   .overwrite((name) => canonicalTimeZone(name) ?? name)
   .openapi({ example: "Europe/Berlin" });
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    // Zone names come from validated rows: a handful per deployment, so the cache stays small.
+    if (formatters.size < 500) formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** The wall clock in `timeZone` at `instant` (whole seconds), as UTC fields: Date arithmetic on it is plain. */
+export function wallClock(instant: Date, timeZone: string): Date {
+  const fields: Record<string, number> = {};
+  for (const part of formatterFor(timeZone).formatToParts(instant)) {
+    if (part.type !== "literal") fields[part.type] = Number(part.value);
+  }
+  const { year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0 } = fields;
+  // setUTCFullYear, not Date.UTC: that one reads years 0 to 99 as 1900 to 1999.
+  const wall = new Date(0);
+  wall.setUTCFullYear(year, month - 1, day);
+  wall.setUTCHours(hour, minute, second);
+  return wall;
+}

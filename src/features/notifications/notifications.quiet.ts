@@ -1,3 +1,4 @@
+import { wallClock } from "#src/lib/timezone.ts";
 import { z } from "zod";
 
 /** A recipient's quiet hours as the sender reads them (notifications.prefs.ts, quietHoursOf). */
@@ -9,21 +10,6 @@ const minutesOf = (hhmm: string): number => {
   return (hours ?? 0) * 60 + (minutes ?? 0);
 };
 
-/** The wall clock in `timeZone` at `instant`, as UTC fields (so Date arithmetic on it is plain). */
-function wallClock(instant: Date, timeZone: string): Date {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(instant);
-  const field = (type: string) => Number(parts.find((part) => part.type === type)?.value ?? 0);
-  return new Date(Date.UTC(field("year"), field("month") - 1, field("day"), field("hour"), field("minute"), field("second")));
-}
 
 /** The instant whose wall clock in `timeZone` is `wall` (the later one in a fall-back hour; a skipped one moves forward). */
 function instantOf(wall: Date, timeZone: string): Date {
