@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "#src/db/client.ts";
 import { alertPayload, firstEscalationAt, lastEscalationLevel } from "#src/features/alerts/alerts.sql.ts";
@@ -47,26 +47,22 @@ export function openInactivityAlerts(db: Database, origin: AuditOrigin, now: str
       from stale s
       on conflict (organization_id, patient_id) where type = 'inactivity' and status <> 'resolved' do nothing
       returning id, organization_id, patient_id, severity, type
-    ), events as (
-      ${eventFromCte("opened", origin, {
-        organizationId: sql`organization_id`,
-        type: "alert.created",
-        subjectType: "alert",
-        subjectId: sql`id`,
-        payload: sql`${alertPayload} || jsonb_build_object('type', type)`,
-      })}
+    ), ${systemTrail("opened", origin, "alert.created", sql`jsonb_build_object('type', type)`, sql`jsonb_build_object('type', type, 'severity', severity, 'by', 'inactivity_scan')`)}
+    select id, organization_id from events`);
+}
+
+/**
+ * The `events` and `audit` CTEs for the alerts a system statement wrote (`cte` returns id,
+ * organization_id, patient_id, severity and what `extra` and `metadata` read): one event and one
+ * audit row per alert, the system acting.
+ */
+function systemTrail(cte: string, origin: AuditOrigin, type: "alert.created" | "alert.escalated", extra: SQL, metadata: SQL): SQL {
+  return sql`events as (
+      ${eventFromCte(cte, origin, { organizationId: sql`organization_id`, type, subjectType: "alert", subjectId: sql`id`, payload: sql`${alertPayload} || ${extra}` })}
       returning id, organization_id
     ), audit as (
-      ${auditFromCte("opened", origin, {
-        action: "alert.created",
-        organizationId: sql`organization_id`,
-        targetType: "alert",
-        targetId: sql`id`,
-        patientIds: sql`array[patient_id]`,
-        metadata: sql`jsonb_build_object('type', type, 'severity', severity, 'by', 'inactivity_scan')`,
-      })}
-    )
-    select id, organization_id from events`);
+      ${auditFromCte(cte, origin, { action: type, organizationId: sql`organization_id`, targetType: "alert", targetId: sql`id`, patientIds: sql`array[patient_id]`, metadata })}
+    )`;
 }
 
 /**
@@ -94,24 +90,6 @@ export function escalateAlerts(db: Database, origin: AuditOrigin, now: string, o
       from due d join organizations o on o.id = d.organization_id
       where a.organization_id = d.organization_id and a.id = d.id
       returning a.id, a.organization_id, a.patient_id, a.severity, a.escalation_level
-    ), events as (
-      ${eventFromCte("stepped", origin, {
-        organizationId: sql`organization_id`,
-        type: "alert.escalated",
-        subjectType: "alert",
-        subjectId: sql`id`,
-        payload: sql`${alertPayload} || jsonb_build_object('level', escalation_level)`,
-      })}
-      returning id, organization_id
-    ), audit as (
-      ${auditFromCte("stepped", origin, {
-        action: "alert.escalated",
-        organizationId: sql`organization_id`,
-        targetType: "alert",
-        targetId: sql`id`,
-        patientIds: sql`array[patient_id]`,
-        metadata: sql`jsonb_build_object('level', escalation_level, 'severity', severity)`,
-      })}
-    )
+    ), ${systemTrail("stepped", origin, "alert.escalated", sql`jsonb_build_object('level', escalation_level)`, sql`jsonb_build_object('level', escalation_level, 'severity', severity)`)}
     select id, organization_id from events`);
 }
