@@ -441,3 +441,26 @@ describe("Idempotency-Key replays stay with their caller", () => {
     await expectProblem(await api("/api/v1/alerts", jsonBody(body, headers)), 404);
   });
 });
+
+describe("a clinician off the care team", () => {
+  it("cannot change, delete or list a schedule (404), and each refusal is audited as denied", async () => {
+    const clinician = await addMember(a, "clinician", "Off-team Clinician");
+    const headers = { ...clinician.headers, "If-Match": '"1"' };
+    await expectProblem(await api(`/api/v1/schedules/${scheduleA}`, patch({ title: "Mine" }, headers)), 404);
+    await expectProblem(await api(`/api/v1/schedules/${scheduleA}`, { method: "DELETE", headers: clinician.headers }), 404);
+    await expectProblem(await post(`/api/v1/patients/${patientA}/schedules`, clinician, { kind: "exercise", title: "Walk", timesOfDay: ["09:00"] }), 404);
+    await expectProblem(await post(`/api/v1/alerts/${alertA}/resolve`, clinician), 404);
+    const rows = await testDb()
+      .select({ action: auditEvents.action, metadata: auditEvents.metadata, patientIds: auditEvents.patientIds })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.actorUserId, clinician.id), eq(auditEvents.organizationId, a.organizationId)));
+    const byAction = new Map(rows.map((row) => [row.action, row]));
+    for (const action of ["schedule.updated", "schedule.deleted", "schedule.created", "alert.resolved"]) {
+      expect(byAction.get(action)?.metadata, action).toMatchObject({ outcome: "denied" });
+      expect(byAction.get(action)?.patientIds, action).toEqual([patientA]);
+    }
+    const [row] = await testDb().select().from(schedules).where(eq(schedules.id, scheduleA));
+    expect(row?.deletedAt).toBeNull();
+    expect(row?.title).toBe("Tablets");
+  });
+});
