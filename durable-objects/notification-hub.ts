@@ -98,9 +98,14 @@ export class NotificationHub extends DurableObject {
     return row.seq;
   }
 
-  /** Closes the sockets of one organization (removal, role change) or all (logout-all); answers how many. */
+  /**
+   * Closes the sockets of one organization (removal, role change) or all (logout-all); answers how
+   * many. Access in an organization changed: its kept events go too, so no later socket (a staff
+   * role now, a re-invitation) replays what the old access was sent.
+   */
   async disconnect(organizationId?: string): Promise<number> {
     const { code, reason } = closeFor(organizationId);
+    if (organizationId !== undefined) this.ctx.storage.sql.exec("DELETE FROM events WHERE organization_id = ?", organizationId);
     const sockets = this.ctx.getWebSockets(organizationId);
     for (const socket of sockets) {
       try {

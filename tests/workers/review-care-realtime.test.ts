@@ -1,9 +1,14 @@
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "#src/env.ts";
 import { fromBase64Url, toBase64Url, utf8 } from "#src/lib/encoding.ts";
+import { uuidv7 } from "#src/lib/ids.ts";
+import { signAccessToken } from "#src/lib/tokens.ts";
+import { memoryRealtime } from "#src/platform/memory/realtime.ts";
 import { addMember } from "./clinical.ts";
 import { createTenant, jsonBody, type Tenant } from "./fixtures.ts";
 import { api, problemOf } from "./helpers.ts";
-import { ORIGIN, ticketFor, upgrade } from "./realtime-client.ts";
+import { connect, type LiveMessage, ORIGIN, realtime, ticketFor, upgrade } from "./realtime-client.ts";
 
 /**
  * Security review of the live-updates WebSocket: tickets that are malformed, oversized, altered
@@ -68,5 +73,33 @@ describe("GET /realtime under attack", () => {
       expect(response.status, since).toBe(422);
       await expectStatus(response, 422, "since");
     }
+  });
+});
+
+const alertEvent = (organizationId: string) => ({ id: uuidv7(), type: "alert.created", organizationId, data: { patientId: uuidv7(), severity: "high" } });
+
+describe("replay after access changed", () => {
+  it("a caregiver made staff replays none of what the caregiver was sent (NotificationHub)", async () => {
+    const member = await addMember(tenant, "caregiver");
+    await realtime().publish([member.id], alertEvent(tenant.organizationId));
+    await realtime().publish([member.id], alertEvent(other.organizationId));
+    const changed = await api(`/api/v1/members/${member.id}`, jsonBody({ role: "staff" }, tenant.members.owner.headers, "PATCH"));
+    expect(changed.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const token = await signAccessToken(parseConfig(env), { userId: member.id, organizationId: tenant.organizationId, role: "staff", sessionId: uuidv7() });
+    const client = await connect({ ...member, role: "staff", token, headers: { Authorization: `Bearer ${token}` } }, 0);
+    const replayed = (await client.drain()).filter((message): message is LiveMessage => typeof message !== "string" && message.seq !== null);
+    expect(replayed).toEqual([]);
+  });
+
+  it("the memory adapter forgets the organization's events on a removal or role change, and keeps the others", async () => {
+    const hub = memoryRealtime();
+    const userId = uuidv7();
+    await hub.publish([userId], alertEvent(tenant.organizationId));
+    await hub.publish([userId], alertEvent(other.organizationId));
+    await hub.disconnect(userId, tenant.organizationId);
+    expect(hub.events(userId).map((event) => event.organizationId)).toEqual([other.organizationId]);
+    await hub.disconnect(userId);
+    expect(hub.events(userId)).toHaveLength(1);
   });
 });

@@ -135,6 +135,8 @@ export function memoryRealtime(clock: Clock = systemClock): Realtime & { events(
       const hub = hubs.get(userId);
       if (!hub) return;
       const { code, reason } = closeFor(organizationId);
+      // Access in the organization changed: nothing the old access was sent is replayed.
+      if (organizationId !== undefined) hub.events = hub.events.filter((event) => event.organizationId !== organizationId);
       for (const live of hub.sockets) {
         if (organizationId !== undefined && live.organizationId !== organizationId) continue;
         hub.sockets.delete(live);
