@@ -464,3 +464,28 @@ describe("a clinician off the care team", () => {
     expect(row?.title).toBe("Tablets");
   });
 });
+
+describe("wrong types and malformed headers", () => {
+  it("heartbeat, ack and alert bodies of the wrong shape are 422s naming the field", async () => {
+    const patient = a.members.patient;
+    await expectProblem(await post(`/api/v1/patients/${patientA}/heartbeat`, patient, { events: {} }), 422, "events");
+    await expectProblem(await post(`/api/v1/patients/${patientA}/heartbeat`, patient, { appVersion: 123 }), 422, "appVersion");
+    await expectProblem(await post(`/api/v1/patients/${patientA}/heartbeat`, patient, { batteryLevel: "50" }), 422, "batteryLevel");
+    await expectProblem(await post(`/api/v1/patients/${patientA}/heartbeat`, patient, [{}]), 422);
+    const raw = (path: string, body: string) => api(path, { method: "POST", headers: { ...patient.headers, "Content-Type": "application/json" }, body });
+    await expectProblem(await raw(`/api/v1/reminders/${reminderA}/ack`, '{"response":"taken","response":"maybe"}'), 422, "response");
+    await expectProblem(await post("/api/v1/alerts", a.members.caregiver, { patientId: patientA, severity: ["high"], message: "x" }), 422, "severity");
+    await expectProblem(await post("/api/v1/alerts", a.members.caregiver, { patientId: patientA, severity: "high", message: "x".repeat(2001) }), 422, "message");
+  });
+
+  it("an Idempotency-Key that is too long or not visible ASCII is a 422 on the header, nothing created", async () => {
+    const body = { patientId: patientA, severity: "low", message: "Key check" };
+    for (const key of ["k".repeat(256), "caf\u00e9"]) {
+      const headers = new Headers({ ...a.members.caregiver.headers, "Content-Type": "application/json" });
+      headers.set("Idempotency-Key", key);
+      await expectProblem(await api("/api/v1/alerts", { method: "POST", headers, body: JSON.stringify(body) }), 422, "Idempotency-Key");
+    }
+    const rows = await testDb().select().from(alerts).where(and(eq(alerts.patientId, patientA), eq(alerts.message, "Key check")));
+    expect(rows).toHaveLength(0);
+  });
+});
