@@ -224,6 +224,7 @@ describe("forged and hostile cursors are a 422 on query.cursor, never a 500", ()
     await expectProblem(await get(`/api/v1/reminders?cursor=${encodeCursor({ d: "0000-01-01T00:00:00Z", i: uuidv7() })}`, owner), 422, "query.cursor");
     await expectProblem(await get(`/api/v1/alerts?cursor=${year0("c")}`, owner), 422, "query.cursor");
     await expectProblem(await get(`/api/v1/patients/${patientA}/activity?cursor=${year0("o")}`, owner), 422, "query.cursor");
+    await expectProblem(await get(`/api/v1/appointments?cursor=${year0("s")}`, owner), 422, "query.cursor");
   });
 
   it("the inbox, with a position that is no timestamp or no uuid", async () => {

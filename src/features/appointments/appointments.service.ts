@@ -24,6 +24,7 @@ import {
 } from "#src/features/appointments/appointments.repo.ts";
 import { type AppointmentView, appointmentView } from "#src/features/appointments/appointments.view.ts";
 import { actorOf, auditInsert } from "#src/lib/audit.ts";
+import { timestamp } from "#src/lib/text.ts";
 import { decodeCursor, pageOf } from "#src/lib/cursor.ts";
 import type { Deps } from "#src/lib/deps.ts";
 import { Forbidden } from "#src/lib/errors.ts";
@@ -80,7 +81,7 @@ async function withRaceRetry<T>(statement: () => Promise<T>): Promise<T> {
 /** The list's query: the repository's filters, with the cursor still encoded. */
 export type ListInput = Omit<ListFilters, "after"> & { cursor?: string };
 
-const CursorPosition = z.object({ s: z.iso.datetime().max(40), i: z.uuid() });
+const CursorPosition = z.object({ s: timestamp(), i: z.uuid() });
 
 export async function listAppointmentsFor(deps: AppointmentDeps, auth: AuthContext, input: ListInput) {
   const position = decodeCursor(input.cursor, CursorPosition);
