@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { pushDevices } from "#src/db/schema/index.ts";
+import { DEVICES_PER_USER } from "#src/features/devices/devices.service.ts";
 import { createTenant, jsonBody } from "./fixtures.ts";
 import { api, problemOf, testDb } from "./helpers.ts";
 
@@ -40,6 +41,15 @@ describe("push devices", () => {
     expect(moved.status).toBe(200);
     expect(((await moved.json()) as { label: string | null }).label).toBeNull();
     expect((await rowsFor(value)).map((row) => row.userId)).toEqual([tenant.members.patient.id]);
+  });
+
+  it(`keeps a person's ${DEVICES_PER_USER} most recently seen devices`, async () => {
+    const tenant = await createTenant("Devices Cap Practice");
+    const headers = tenant.members.caregiver.headers;
+    const tokens = Array.from({ length: DEVICES_PER_USER + 2 }, token);
+    for (const value of tokens) expect((await register(headers, { token: value, platform: "android" })).status).toBe(201);
+    const kept = await testDb().select().from(pushDevices).where(eq(pushDevices.userId, tenant.members.caregiver.id));
+    expect(kept.map((row) => row.token).sort()).toEqual(tokens.slice(2).sort());
   });
 
   it("deletes only the caller's own device: 204, then 404, and 404 for another person's", async () => {

@@ -34,14 +34,27 @@ export async function listDevices(db: Database, userId: string): Promise<Device[
   return rowsOf(DeviceRow, result).map(view);
 }
 
-/** Upsert by token, in one statement; `created` tells a new token from a known one. */
+/** A person's devices at most: registering one more forgets the one least recently seen. */
+export const DEVICES_PER_USER = 10;
+
+/**
+ * Upsert by token, in one statement, keeping the person's newest DEVICES_PER_USER; `created`
+ * tells a new token from a known one.
+ */
 export async function registerDevice(db: Database, userId: string, input: z.infer<typeof DeviceRegisterSchema>): Promise<{ device: Device; created: boolean }> {
   const result = await db.execute(sql`
-    insert into push_devices as d (id, user_id, token, platform, label)
-    values (${uuidv7()}::uuid, ${userId}::uuid, ${input.token}, ${input.platform}, ${input.label ?? null})
-    on conflict (token) do update set user_id = excluded.user_id, platform = excluded.platform,
-      label = coalesce(excluded.label, case when d.user_id = excluded.user_id then d.label end), last_seen_at = now()
-    returning ${columns}, (xmax = 0) as created`);
+    with registered as (
+      insert into push_devices as d (id, user_id, token, platform, label)
+      values (${uuidv7()}::uuid, ${userId}::uuid, ${input.token}, ${input.platform}, ${input.label ?? null})
+      on conflict (token) do update set user_id = excluded.user_id, platform = excluded.platform,
+        label = coalesce(excluded.label, case when d.user_id = excluded.user_id then d.label end), last_seen_at = now()
+      returning ${columns}, (xmax = 0) as created
+    ), pruned as (
+      delete from push_devices p where p.user_id = ${userId}::uuid and p.token <> ${input.token}
+        and p.id not in (select o.id from push_devices o where o.user_id = ${userId}::uuid and o.token <> ${input.token}
+          order by o.last_seen_at desc, o.id desc limit ${DEVICES_PER_USER - 1})
+    )
+    select * from registered`);
   const row = firstRow(DeviceRow.extend({ created: z.boolean() }), result);
   if (!row) throw new Error("device upsert returned no row");
   return { device: view(row), created: row.created };
