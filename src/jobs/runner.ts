@@ -15,27 +15,33 @@ export const CLAIM_LEASE_SECONDS = 15 * 60;
 
 /** The message names no job, or fails its job's schema: retrying cannot help. */
 export class MalformedJob extends Error {
+  readonly kind: string | null;
   readonly fields: string[];
-  constructor(readonly kind: string | null, fields: string[]) {
+  constructor(kind: string | null, fields: string[]) {
     super(kind === null ? "unknown job kind" : `malformed ${kind} job`);
     this.name = "MalformedJob";
+    this.kind = kind;
     this.fields = fields;
   }
 }
 
 /** Another delivery of the same run holds the claim and is still working on it. */
 export class RunInProgress extends Error {
-  constructor(readonly kind: string) {
+  readonly kind: string;
+  constructor(kind: string) {
     super(`a ${kind} run with this key is in progress`);
     this.name = "RunInProgress";
+    this.kind = kind;
   }
 }
 
 /** The work failed for now and its provider said when to try again (Retry-After): the retry waits at least that. */
 export class RetryLater extends Error {
-  constructor(readonly retryAfterSeconds: number, message = "retry later") {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number, message = "retry later") {
     super(message);
     this.name = "RetryLater";
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -27,8 +27,10 @@ export const fcmSendUrl = (projectId: string) => `https://fcm.googleapis.com/v1/
 const TOKEN_MARGIN_MS = 60_000;
 
 class TokenFailure extends Error {
-  constructor(readonly outcome: SendOutcome & { ok: false }) {
+  readonly outcome: SendOutcome & { ok: false };
+  constructor(outcome: SendOutcome & { ok: false }) {
     super(outcome.error);
+    this.outcome = outcome;
     this.name = "TokenFailure";
   }
 }

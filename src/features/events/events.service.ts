@@ -73,9 +73,11 @@ async function deliverTo(scope: TenantScope, consumer: EventConsumer, event: Del
 }
 
 export class ConsumersFailed extends Error {
-  constructor(readonly consumers: string[]) {
+  readonly consumers: string[];
+  constructor(consumers: string[]) {
     super(`event consumers failed: ${consumers.join(", ")}`);
     this.name = "ConsumersFailed";
+    this.consumers = consumers;
   }
 }
 
