@@ -45,7 +45,7 @@ export const HeartbeatReceiptSchema = z
   .object({
     receivedAt: timestamp(),
     lastHeartbeatAt: timestamp().openapi({ description: "The patient's latest heartbeat: it never moves backwards" }),
-    recorded: z.number().int().min(1).max(MAX_HEARTBEAT_EVENTS + 1).openapi({ type: "integer", format: "int32", description: "Activity rows written: the heartbeat and its events" }),
+    recorded: z.number().int().min(1).max(MAX_HEARTBEAT_EVENTS + 1).openapi({ type: "integer", format: "int32", minimum: 1, maximum: MAX_HEARTBEAT_EVENTS + 1, description: "Activity rows written: the heartbeat and its events" }),
     resolvedAlertIds: z.array(uuid()).max(1).openapi({ description: "The open inactivity alert this heartbeat resolved, if any" }),
   })
   .openapi("HeartbeatReceipt");
@@ -57,7 +57,7 @@ export const ActivitySchema = z
     type: ActivityTypeSchema,
     occurredAt: timestamp(),
     receivedAt: timestamp(),
-    batteryLevel: z.number().int().min(0).max(100).openapi({ type: "integer", format: "int32" }).nullable(),
+    batteryLevel: batteryLevel.nullable(),
     appVersion: text(64).nullable(),
     reminderId: uuid().nullable(),
   })

@@ -9,7 +9,7 @@ import { longText, text, timestamp, uuid } from "#src/lib/text.ts";
 export const SeveritySchema = z.enum(SEVERITIES).openapi("Severity");
 export const AlertStatusSchema = z.enum(ALERT_STATUSES).openapi("AlertStatus");
 const AlertTypeSchema = z.enum(ALERT_TYPES).openapi("AlertType");
-const seconds = z.number().int().min(0).max(2_147_483_647).openapi({ type: "integer", format: "int32", minimum: 0 });
+const seconds = z.number().int().min(0).max(2_147_483_647).openapi({ type: "integer", format: "int32", minimum: 0, maximum: 2_147_483_647 });
 
 export const AlertSchema = z
   .object({
@@ -29,6 +29,8 @@ export const AlertSchema = z
     escalationLevel: z.number().int().min(0).max(3).openapi({
       type: "integer",
       format: "int32",
+      minimum: 0,
+      maximum: 3,
       description: "0 the primary caregiver, 1 the whole care team, 2 the owners and admins, 3 a voice call to the primary (critical only)",
     }),
     nextEscalationAt: timestamp().nullable().openapi({ description: "When it escalates a step unless acknowledged; null once acknowledged or at the last step" }),

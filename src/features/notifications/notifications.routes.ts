@@ -43,7 +43,7 @@ export const list = defineRoute({
   responses: {
     200: jsonResponse(
       "A page of notifications",
-      z.object({ data: z.array(NotificationSchema).max(100), nextCursor: z.string().nullable() }).openapi("NotificationPage"),
+      z.object({ data: z.array(NotificationSchema).max(100), nextCursor: CursorQuery.nullable() }).openapi("NotificationPage"),
     ),
   },
 });

@@ -20,7 +20,7 @@ const ConnectQuery = z.object({
     .min(0)
     .max(Number.MAX_SAFE_INTEGER)
     .optional()
-    .openapi({ type: "integer", format: "int64", minimum: 0, description: "The last seq the client received: what came after it is sent first" }),
+    .openapi({ type: "integer", format: "int64", minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "The last seq the client received: what came after it is sent first" }),
 });
 
 const tags: ["Me"] = ["Me"];
