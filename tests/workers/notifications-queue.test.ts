@@ -16,7 +16,7 @@ import { rowOf, rowsOf } from "./notifications-harness.ts";
  */
 describe("notifications on the real queues", () => {
   it("turns a dispatched alert event into a mailed notification", async () => {
-    const sent = captureMail();
+    const sent = captureMail({ outbox: true });
     const headers: string[] = [];
     const spy = vi.mocked(globalThis.fetch);
     const inner = spy.getMockImplementation();
