@@ -69,8 +69,11 @@ export async function seedClinicalFixture(env: NodeJS.ProcessEnv): Promise<Clini
 }
 
 /**
- * `count` owners of the demo organization with access tokens: one caller's second dashboard read
- * within 30 s is a KV hit, so the uncached path is measured by cycling through many callers.
+ * `count` front-desk members (staff) of the demo organization with access tokens: one caller's
+ * second dashboard read within 30 s is a KV hit, so the uncached path is measured by cycling
+ * through many callers. Staff see the whole organization's dashboard, as owners do, but are not
+ * told every change live: 2,000 owners would make each booking a 2,000-hub fan-out, which under
+ * `wrangler dev` (every Durable Object on one thread) stalls the stack being measured.
  */
 export async function seedCallers(env: NodeJS.ProcessEnv, count: number): Promise<string[]> {
   const sql = database(env);
@@ -80,10 +83,10 @@ export async function seedCallers(env: NodeJS.ProcessEnv, count: number): Promis
     sql`insert into users (id, email, name, password_hash, email_verified_at)
       select r.id, r.email, 'Bench Caller', 'pbkdf2$unused', now() from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id uuid, email text)`,
     sql`insert into memberships (organization_id, user_id, role)
-      select ${DEMO_ORGANIZATION.id}, r.id, 'owner' from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id uuid)`,
+      select ${DEMO_ORGANIZATION.id}, r.id, 'staff' from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id uuid)`,
   ]);
   const config = parseConfig(devConfig(env));
-  return Promise.all(ids.map((userId) => signAccessToken(config, { userId, organizationId: DEMO_ORGANIZATION.id, role: "owner", sessionId: randomUUID() })));
+  return Promise.all(ids.map((userId) => signAccessToken(config, { userId, organizationId: DEMO_ORGANIZATION.id, role: "staff", sessionId: randomUUID() })));
 }
 
 /**

@@ -7,6 +7,7 @@ import { auditJobs } from "#src/features/audit/audit.jobs.ts";
 import { remindersJobs } from "#src/features/reminders/reminders.jobs.ts";
 import { alertsJobs } from "#src/features/alerts/alerts.jobs.ts";
 import { notificationsJobs } from "#src/features/notifications/notifications.jobs.ts";
+import { realtimeJobs } from "#src/features/realtime/realtime.jobs.ts";
 
 /** Every job, one line per feature: each feature's `<area>.jobs.ts` says what its jobs are. */
 export const JOB_DEFINITIONS = [
@@ -17,6 +18,7 @@ export const JOB_DEFINITIONS = [
   ...remindersJobs,
   ...alertsJobs,
   ...notificationsJobs,
+  ...realtimeJobs,
 ] as const;
 
 type Definition = (typeof JOB_DEFINITIONS)[number];

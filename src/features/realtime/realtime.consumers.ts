@@ -4,8 +4,12 @@ import { rowsOf } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import type { DeliveredEvent, EventConsumer } from "#src/features/events/events.consumers.ts";
 import type { JobDeps } from "#src/jobs/job.ts";
+import { enqueueAll } from "#src/platform/ports.ts";
 
 const LIVE_PREFIXES = ["alert.", "reminder.", "appointment."];
+
+/** Hubs one consumer invocation publishes to itself; past it, `realtime.publish` jobs of this many each. */
+export const LIVE_FANOUT_PER_CALL = 100;
 
 const Uuid = z.uuid();
 const uuidOrNull = (value: unknown): string | null => (Uuid.safeParse(value).success ? (value as string) : null);
@@ -48,7 +52,16 @@ export const liveUpdatesConsumer: EventConsumer = {
   async outside(event, deps) {
     const recipients = await liveRecipients(deps, event);
     if (recipients.length === 0) return;
-    await deps.realtime.publish(recipients, { id: event.id, type: event.type, organizationId: event.organizationId, data: event.payload });
+    const live = { id: event.id, type: event.type, organizationId: event.organizationId, data: event.payload };
+    if (recipients.length <= LIVE_FANOUT_PER_CALL) return deps.realtime.publish(recipients, live);
+    // More hubs than one invocation should call (each is a subrequest): slices, as jobs.
+    const slices = Array.from({ length: Math.ceil(recipients.length / LIVE_FANOUT_PER_CALL) }, (_, index) =>
+      recipients.slice(index * LIVE_FANOUT_PER_CALL, (index + 1) * LIVE_FANOUT_PER_CALL),
+    );
+    await enqueueAll(
+      deps.jobs,
+      slices.map((userIds) => ({ kind: "realtime.publish", organizationId: event.organizationId, eventId: event.id, type: event.type, data: event.payload, userIds })),
+    );
   },
 };
 
