@@ -1,14 +1,10 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { createApp } from "#src/app.ts";
 import { activityEvents, alerts, auditEvents, domainEvents, patients } from "#src/db/schema/index.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
-import { cloudflarePlatform } from "#src/platform/cloudflare/adapters.ts";
-import type { Platform } from "#src/platform/ports.ts";
 import { addMember, insertCaredPatient, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Tenant } from "./fixtures.ts";
-import { BASE, api, problemOf, roundTrips, testDb } from "./helpers.ts";
+import { api, appOnClock, problemOf, roundTrips, testDb } from "./helpers.ts";
 
 /**
  * POST /patients/{id}/heartbeat and GET /patients/{id}/activity, through the real app on a fixed
@@ -16,19 +12,7 @@ import { BASE, api, problemOf, roundTrips, testDb } from "./helpers.ts";
  */
 
 let now = new Date("2045-03-01T12:00:00.000Z");
-const fixedClock: Platform = {
-  ...cloudflarePlatform,
-  name: "test-fixed-clock",
-  adapters: (workerEnv) => ({ ...cloudflarePlatform.adapters(workerEnv), clock: { now: () => now } }),
-};
-const app = createApp(fixedClock);
-
-async function call(path: string, init?: RequestInit): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`${BASE}${path}`, init), env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const call = appOnClock(() => now);
 
 const minutes = (n: number) => n * 60_000;
 const at = (offsetMs: number) => new Date(now.getTime() + offsetMs).toISOString();

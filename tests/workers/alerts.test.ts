@@ -1,31 +1,15 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { createApp } from "#src/app.ts";
 import { auditEvents, domainEvents } from "#src/db/schema/index.ts";
 import { uuidv7 } from "#src/lib/ids.ts";
-import { cloudflarePlatform } from "#src/platform/cloudflare/adapters.ts";
-import type { Platform } from "#src/platform/ports.ts";
 import { addMember, insertCaredPatient, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, patch, type Tenant } from "./fixtures.ts";
-import { BASE, problemOf, roundTrips, testDb } from "./helpers.ts";
+import { appOnClock, problemOf, roundTrips, testDb } from "./helpers.ts";
 
 /** The alerts routes on a fixed clock: manual alerts, the list, acknowledge and resolve, and who may. */
 
 let now = new Date("2046-05-04T09:00:00.000Z");
-const fixedClock: Platform = {
-  ...cloudflarePlatform,
-  name: "test-fixed-clock",
-  adapters: (workerEnv) => ({ ...cloudflarePlatform.adapters(workerEnv), clock: { now: () => now } }),
-};
-const app = createApp(fixedClock);
-
-async function call(path: string, init?: RequestInit): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`${BASE}${path}`, init), env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const call = appOnClock(() => now);
 
 interface Alert {
   id: string;

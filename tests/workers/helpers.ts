@@ -2,6 +2,9 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloud
 import { createDb } from "#src/db/client.ts";
 import { parseConfig } from "#src/env.ts";
 import worker from "#src/index.ts";
+import { createApp } from "#src/app.ts";
+import { cloudflarePlatform } from "#src/platform/cloudflare/adapters.ts";
+import type { Platform } from "#src/platform/ports.ts";
 
 export const BASE = "http://tend.test";
 
@@ -33,3 +36,22 @@ export async function problemOf(response: Response): Promise<Record<string, unkn
 /** The SQL round trips a response's Server-Timing names (`db;…;desc="N round trips"`), NaN without one. */
 export const roundTrips = (response: Response): number =>
   Number(/desc="(\d+) round trips"/.exec(response.headers.get("Server-Timing") ?? "")?.[1] ?? Number.NaN);
+
+/**
+ * The real app on a clock the test moves (`now()` is read at every use), called like `api`:
+ * `const call = appOnClock(() => now)`, then `now = …` between calls.
+ */
+export function appOnClock(now: () => Date): (path: string, init?: RequestInit) => Promise<Response> {
+  const platform: Platform = {
+    ...cloudflarePlatform,
+    name: "test-fixed-clock",
+    adapters: (workerEnv) => ({ ...cloudflarePlatform.adapters(workerEnv), clock: { now } }),
+  };
+  const app = createApp(platform);
+  return async (path, init) => {
+    const ctx = createExecutionContext();
+    const response = await app.fetch(new Request(`${BASE}${path}`, init), env, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+}
