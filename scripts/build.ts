@@ -5,7 +5,7 @@
 // imports locales/en.js directly, so its messages stay English. Also copies the Swagger UI assets,
 // and checks the breached-password set the Worker reads from its static assets is there.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, type Metafile, type Plugin, build } from "esbuild";
 import { copyDocsAssets } from "./docs-assets.ts";
@@ -34,12 +34,62 @@ export const zodLocalesStub: Plugin = {
   },
 };
 
+const UNUSED = "zod-unused-stub";
+/**
+ * zod's ahead-of-time `z.compile` (core/compile.js) and `z.fromJSONSchema` (classic/from-json-schema.js):
+ * 41 KiB that stays in the bundle only because @hono/zod-openapi hands the whole `z` namespace
+ * to zod-to-openapi. Tend calls neither (`checkZodUnused` makes sure), so each resolves to a
+ * module whose functions throw, with the same exports.
+ */
+const ZOD_UNUSED: Record<string, { file: RegExp; contents: string }> = {
+  "./compile.js": {
+    file: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]core[\\/]compile\.js$/,
+    contents: [
+      'const unbundled = () => { throw new Error("z.compile is not bundled (scripts/build.ts)"); };',
+      'export const INVALID = Symbol.for("zod.compile.invalid");',
+      "export class ZodCompileAsyncError extends Error {}",
+      "export class ZodCompileUnsupportedError extends Error {}",
+      "export const compile = unbundled, withParser = unbundled, compileFn = unbundled;",
+    ].join("\n"),
+  },
+  "./from-json-schema.js": {
+    file: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]classic[\\/]from-json-schema\.js$/,
+    contents: 'export const fromJSONSchema = () => { throw new Error("z.fromJSONSchema is not bundled (scripts/build.ts)"); };',
+  },
+};
+
+export const zodUnusedStub: Plugin = {
+  name: UNUSED,
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/(compile|from-json-schema)\.js$/ }, (args) => {
+      const unused = ZOD_UNUSED[args.path];
+      return unused?.file.test(resolve(args.resolveDir, args.path)) ? { path: args.path, namespace: UNUSED } : undefined;
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: UNUSED }, (args) => ({ contents: ZOD_UNUSED[args.path]?.contents ?? "", loader: "js" }));
+  },
+};
+
+/** Fails the build if a stub no longer applies (zod moved the files) or Tend's code calls what it stubs. */
+export function checkZodUnused(metafile: Metafile): void {
+  const stubbed = Object.keys(metafile.inputs).filter((input) => input.startsWith(`${UNUSED}:`));
+  if (stubbed.length !== Object.keys(ZOD_UNUSED).length) {
+    throw new Error(`build: expected zod's compile.js and from-json-schema.js stubbed, stubbed: ${stubbed.join(", ") || "none"}. Did zod's layout change?`);
+  }
+  const calls = /\bz\.(compile|withParser|fromJSONSchema)\b|import\s*\{[^}]*\b(compile|withParser|fromJSONSchema)\b[^}]*\}\s*from\s*"zod/;
+  const callers = Object.keys(metafile.inputs).filter((input) => /^(src|durable-objects)\//.test(input) && calls.test(readFileSync(join(root, input), "utf8")));
+  if (callers.length > 0) throw new Error(`build: ${callers.join(", ")} call a zod function the build leaves out (scripts/build.ts ZOD_UNUSED)`);
+}
+
 /** What wrangler 4 passes esbuild for a modules Worker on workerd (bundleWorker, `wrangler deploy`). */
 export function workerBuildOptions(entry: string, outfile: string): BuildOptions {
   const nodeEnv = JSON.stringify(process.env.NODE_ENV || (process.env.WRANGLER_COMMAND === "dev" ? "development" : "production"));
   return {
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { [basename(outfile, ".js")]: entry },
+    outdir: dirname(outfile),
+    // Each feature (and the jobs) is a chunk of its own, imported on first use (src/lib/lazy-routes.ts):
+    // the entry holds what every request needs, so startup does not grow with each feature.
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     absWorkingDir: root,
     bundle: true,
     format: "esm",
@@ -61,7 +111,7 @@ export function workerBuildOptions(entry: string, outfile: string): BuildOptions
     sourcemap: true,
     metafile: true,
     logLevel: "warning",
-    plugins: [zodLocalesStub],
+    plugins: [zodLocalesStub, zodUnusedStub],
   };
 }
 
@@ -109,6 +159,7 @@ export async function buildWorker(): Promise<{ outfile: string; metafile: Metafi
   const { metafile } = await build(workerBuildOptions(ENTRY, OUT_FILE));
   if (!metafile) throw new Error("build: esbuild returned no metafile");
   checkLocales(metafile);
+  checkZodUnused(metafile);
   checkExports(metafile, OUT_FILE);
   writeFileSync(METAFILE, JSON.stringify(metafile));
   return { outfile: OUT_FILE, metafile };
@@ -120,8 +171,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const breached = checkBreachedSet();
     console.log(`breached set: ${relative(root, breached.file)} (${breached.size} entries, a static asset)`);
     const { outfile, metafile } = await buildWorker();
-    const bytes = metafile.outputs[relative(root, outfile)]?.bytes ?? 0;
-    console.log(`worker: ${relative(root, outfile)} (${(bytes / 1024).toFixed(1)} KiB, zod locales: en only)`);
+    const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith(".js"));
+    const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
+    const entry = metafile.outputs[relative(root, outfile)]?.bytes ?? 0;
+    console.log(`worker: ${relative(root, outfile)} and ${outputs.length - 1} chunks (${(bytes / 1024).toFixed(1)} KiB, the entry ${(entry / 1024).toFixed(1)} KiB; zod locales: en only)`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);

@@ -1,11 +1,9 @@
-import type { Context } from "hono";
+import { type Context, type ErrorHandler, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { problemForDbError } from "#src/db/errors.ts";
 import { registerDocs } from "#src/features/docs/docs.index.ts";
-import { healthRouter } from "#src/features/health/health.index.ts";
 import { registerFeatures } from "#src/routes.ts";
 import { allowedMethodsIndex } from "#src/lib/allowed-methods.ts";
-import { createRouter } from "#src/lib/create-router.ts";
 import { reportError } from "#src/lib/error-reporter.ts";
 import {
   BadRequest,
@@ -15,7 +13,7 @@ import {
   ProblemError,
   PayloadTooLarge,
 } from "#src/lib/errors.ts";
-import { problemResponse } from "#src/lib/problem.ts";
+import { problemResponse } from "#src/lib/problem-response.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 import { admission } from "#src/middleware/admission.ts";
 import { authenticate } from "#src/middleware/auth.ts";
@@ -39,17 +37,19 @@ const cors = corsFor({
   maxAgeSeconds: 600,
 });
 
-/** The whole API as one OpenAPIHono app. Runtime-agnostic: the platform brings the adapters. */
+/** The whole API as one Hono app. Runtime-agnostic: the platform brings the adapters. */
 export function createApp(platform: Platform) {
-  const app = createRouter();
+  // A plain Hono app: the features' routers (OpenAPIHono, with their schemas) load on first use.
+  // "/me/" routes like "/me".
+  const app = new Hono<AppEnv>({ strict: false });
 
   app.use("*", requestId(), observe(), securityHeaders(), requestContext(platform));
   app.use("*", cors);
   app.use("*", limitBody(), requireJsonBody());
   app.use(`${API_PREFIX}/*`, authenticate(), admission());
 
-  app.route("/", healthRouter);
-  registerFeatures(app);
+  app.onError(onError);
+  registerFeatures(app, onError);
   registerDocs(app);
 
   const allowedMethods = allowedMethodsIndex(app.routes);
@@ -58,14 +58,16 @@ export function createApp(platform: Platform) {
     const error = allowed.length > 0 ? MethodNotAllowed(allowed) : NotFound(`No route matches ${c.req.method} ${c.req.path}.`);
     return problemResponse(error, c.get("requestId"), c.req.path);
   });
-  app.onError((error, c) => problemResponse(toProblemError(error, c), c.get("requestId"), c.req.path));
 
   return app;
 }
 
+/** The app's one error answer; a feature's route chain answers its errors with it too. */
+const onError: ErrorHandler<AppEnv> = (error, c) => problemResponse(toProblemError(error, c), c.get("requestId"), c.req.path);
+
 function toProblemError(error: unknown, c: Context<AppEnv>): ProblemError {
   if (error instanceof ProblemError) return error;
-  if (error instanceof HTTPException) {
+  if (isHttpException(error)) {
     if (error.status === 413) return PayloadTooLarge(error.message);
     if (error.status < 500) return BadRequest(error.message || "The request could not be read.");
   }
@@ -87,6 +89,15 @@ function toProblemError(error: unknown, c: Context<AppEnv>): ProblemError {
     });
   }
   return InternalError();
+}
+
+/**
+ * Hono's HTTPException (a body it could not parse, a media type it refuses), by class or, where a
+ * test runner loaded a second copy of hono for a dependency's import, by its shape.
+ */
+function isHttpException(error: unknown): error is HTTPException {
+  if (error instanceof HTTPException) return true;
+  return error instanceof Error && "getResponse" in error && typeof error.getResponse === "function" && "status" in error && typeof error.status === "number";
 }
 
 function executionWaitUntil(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {

@@ -1,8 +1,6 @@
 import { createApp } from "#src/app.ts";
 import { createDb } from "#src/db/client.ts";
 import { parseBindings, parseConfig, type WorkerEnv } from "#src/env.ts";
-import { consumeDeadLetters, consumeJobs } from "#src/jobs/consumer.ts";
-import { runCron } from "#src/jobs/cron.ts";
 import type { JobDeps } from "#src/jobs/runner.ts";
 import { backgroundDeps } from "#src/lib/deps.ts";
 import { createLogger } from "#src/lib/logger.ts";
@@ -36,11 +34,14 @@ export default {
   async queue(batch, env, ctx) {
     const deps = jobDeps(env, `queue:${batch.queue}`, ctx);
     const { DEAD_LETTER_QUEUE, DEAD_LETTERS } = parseBindings(env);
+    // The jobs (and the features they run) load with the first batch, not at startup.
+    const { consumeDeadLetters, consumeJobs } = await import("#src/jobs/consumer.ts");
     if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, deps);
     else await consumeJobs(batch, { ...deps, deadLetterQueue: DEAD_LETTERS });
   },
 
   async scheduled(controller, env) {
+    const { runCron } = await import("#src/jobs/cron.ts");
     await runCron(controller.scheduledTime, cloudflarePlatform.adapters(env).jobs);
   },
 } satisfies ExportedHandler<WorkerEnv>;

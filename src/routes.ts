@@ -1,57 +1,52 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { ErrorHandler, Hono } from "hono";
+import type { MergeSchemaPath } from "hono/types";
+import { type Feature, lazyRoute } from "#src/lib/lazy-routes.ts";
 import type { AppEnv } from "#src/lib/types.ts";
-import { authRouter } from "#src/features/auth/auth.index.ts";
-import { jwksRouter } from "#src/features/jwks/jwks.index.ts";
-import { meRouter } from "#src/features/me/me.index.ts";
-import { apiKeysRouter } from "#src/features/api-keys/api-keys.index.ts";
-import { invitationsRouter } from "#src/features/invitations/invitations.index.ts";
-import { mfaRouter } from "#src/features/mfa/mfa.index.ts";
-import { membersRouter } from "#src/features/members/members.index.ts";
-import { organizationRouter } from "#src/features/organization/organization.index.ts";
-import { preferencesRouter } from "#src/features/preferences/preferences.index.ts";
-import { patientsRouter } from "#src/features/patients/patients.index.ts";
-import { cliniciansRouter } from "#src/features/clinicians/clinicians.index.ts";
-import { appointmentsRouter } from "#src/features/appointments/appointments.index.ts";
-import { notesRouter } from "#src/features/notes/notes.index.ts";
-import { dashboardRouter } from "#src/features/dashboard/dashboard.index.ts";
-import { auditRouter } from "#src/features/audit/audit.index.ts";
-import { schedulesRouter } from "#src/features/schedules/schedules.index.ts";
-import { remindersRouter } from "#src/features/reminders/reminders.index.ts";
-import { activityRouter } from "#src/features/activity/activity.index.ts";
-import { alertsRouter } from "#src/features/alerts/alerts.index.ts";
-import { notificationsRouter } from "#src/features/notifications/notifications.index.ts";
-import { devicesRouter } from "#src/features/devices/devices.index.ts";
-import { realtimeRouter } from "#src/features/realtime/realtime.index.ts";
+import { ROUTE_MANIFEST } from "#src/routes.manifest.ts";
 
 /**
- * Mounts every feature's router. API routes live under /api/v1; `/.well-known` at the root.
- * Each feature adds one line here.
+ * Every feature's router and where it is mounted: API routes under /api/v1, health and
+ * `/.well-known` at the root. Each feature adds one line here (then `npm run routes` lists its routes in the manifest).
+ * A feature's module is imported by the first request for one of its routes (src/lib/lazy-routes.ts).
  */
-export function registerFeatures(app: OpenAPIHono<AppEnv>) {
-  return app
-    .route("/api/v1", authRouter)
-    .route("/api/v1", meRouter)
-    .route("/", jwksRouter)
-    .route("/api/v1", mfaRouter)
-    .route("/api/v1", organizationRouter)
-    .route("/api/v1", membersRouter)
-    .route("/api/v1", invitationsRouter)
-    .route("/api/v1", apiKeysRouter)
-    .route("/api/v1", preferencesRouter)
-    .route("/api/v1", patientsRouter)
-    .route("/api/v1", cliniciansRouter)
-    .route("/api/v1", appointmentsRouter)
-    .route("/api/v1", notesRouter)
-    .route("/api/v1", dashboardRouter)
-    .route("/api/v1", auditRouter)
-    .route("/api/v1", schedulesRouter)
-    .route("/api/v1", remindersRouter)
-    .route("/api/v1", activityRouter)
-    .route("/api/v1", alertsRouter)
-    .route("/api/v1", notificationsRouter)
-    .route("/api/v1", devicesRouter)
-    .route("/api/v1", realtimeRouter);
+export const FEATURES = {
+  health: { mount: "/", load: () => import("#src/features/health/health.index.ts").then((m) => m.healthRouter) },
+  auth: { mount: "/api/v1", load: () => import("#src/features/auth/auth.index.ts").then((m) => m.authRouter) },
+  me: { mount: "/api/v1", load: () => import("#src/features/me/me.index.ts").then((m) => m.meRouter) },
+  jwks: { mount: "/", load: () => import("#src/features/jwks/jwks.index.ts").then((m) => m.jwksRouter) },
+  mfa: { mount: "/api/v1", load: () => import("#src/features/mfa/mfa.index.ts").then((m) => m.mfaRouter) },
+  organization: { mount: "/api/v1", load: () => import("#src/features/organization/organization.index.ts").then((m) => m.organizationRouter) },
+  members: { mount: "/api/v1", load: () => import("#src/features/members/members.index.ts").then((m) => m.membersRouter) },
+  invitations: { mount: "/api/v1", load: () => import("#src/features/invitations/invitations.index.ts").then((m) => m.invitationsRouter) },
+  apiKeys: { mount: "/api/v1", load: () => import("#src/features/api-keys/api-keys.index.ts").then((m) => m.apiKeysRouter) },
+  preferences: { mount: "/api/v1", load: () => import("#src/features/preferences/preferences.index.ts").then((m) => m.preferencesRouter) },
+  patients: { mount: "/api/v1", load: () => import("#src/features/patients/patients.index.ts").then((m) => m.patientsRouter) },
+  clinicians: { mount: "/api/v1", load: () => import("#src/features/clinicians/clinicians.index.ts").then((m) => m.cliniciansRouter) },
+  appointments: { mount: "/api/v1", load: () => import("#src/features/appointments/appointments.index.ts").then((m) => m.appointmentsRouter) },
+  notes: { mount: "/api/v1", load: () => import("#src/features/notes/notes.index.ts").then((m) => m.notesRouter) },
+  dashboard: { mount: "/api/v1", load: () => import("#src/features/dashboard/dashboard.index.ts").then((m) => m.dashboardRouter) },
+  audit: { mount: "/api/v1", load: () => import("#src/features/audit/audit.index.ts").then((m) => m.auditRouter) },
+  schedules: { mount: "/api/v1", load: () => import("#src/features/schedules/schedules.index.ts").then((m) => m.schedulesRouter) },
+  reminders: { mount: "/api/v1", load: () => import("#src/features/reminders/reminders.index.ts").then((m) => m.remindersRouter) },
+  activity: { mount: "/api/v1", load: () => import("#src/features/activity/activity.index.ts").then((m) => m.activityRouter) },
+  alerts: { mount: "/api/v1", load: () => import("#src/features/alerts/alerts.index.ts").then((m) => m.alertsRouter) },
+  notifications: { mount: "/api/v1", load: () => import("#src/features/notifications/notifications.index.ts").then((m) => m.notificationsRouter) },
+  devices: { mount: "/api/v1", load: () => import("#src/features/devices/devices.index.ts").then((m) => m.devicesRouter) },
+  realtime: { mount: "/api/v1", load: () => import("#src/features/realtime/realtime.index.ts").then((m) => m.realtimeRouter) },
+} as const satisfies Record<string, Feature>;
+
+export type FeatureName = keyof typeof FEATURES;
+
+/**
+ * Registers every feature's routes, in the manifest's order (the order their routers declare
+ * them); `onError` is the app's, which a route's chain answers its errors with.
+ */
+export function registerFeatures(app: Hono<AppEnv>, onError: ErrorHandler<AppEnv>): void {
+  for (const [name, method, path] of ROUTE_MANIFEST) app.on(method, path, lazyRoute(FEATURES[name], name, method, path, onError));
 }
 
+type Routers = { [K in FeatureName]: Awaited<ReturnType<(typeof FEATURES)[K]["load"]>> };
+type SchemaOf<R> = R extends Hono<never, infer S, never> ? S : R extends Hono<infer _E, infer S, infer _B> ? S : never;
+
 /** Every feature route with its input and output types, for Hono's `hc` client: `hc<AppType>(baseUrl)`. */
-export type AppType = ReturnType<typeof registerFeatures>;
+export type AppType = Hono<AppEnv, { [K in FeatureName]: MergeSchemaPath<SchemaOf<Routers[K]>, (typeof FEATURES)[K]["mount"]> }[FeatureName]>;

@@ -13,6 +13,20 @@ export const QUEUES = {
 
 export type QueueName = keyof typeof QUEUES;
 
+/**
+ * The jobs that are not on the `jobs` queue, by kind. The producer reads this rather than the job
+ * registry, which imports every job's feature (the registry loads with the first queue batch, not
+ * at startup); the registry refuses a definition whose `queue` disagrees with it.
+ */
+const OFF_THE_JOBS_QUEUE: Readonly<Record<string, QueueName>> = {
+  "notifications.deliver": "notifications",
+};
+
+/** The queue a job of this kind is sent to. */
+export function queueOfKind(kind: string): QueueName {
+  return OFF_THE_JOBS_QUEUE[kind] ?? "jobs";
+}
+
 const isQueue = (value: unknown): value is Queue =>
   typeof value === "object" && value !== null && "send" in value && typeof value.send === "function";
 

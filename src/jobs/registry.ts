@@ -1,5 +1,5 @@
 import type { JobDefinition, JobMessage } from "#src/jobs/job.ts";
-import type { QueueName } from "#src/jobs/queues.ts";
+import { queueOfKind } from "#src/jobs/queues.ts";
 import { maintenanceJobs } from "#src/jobs/maintenance.ts";
 import { authJobs } from "#src/features/auth/auth.jobs.ts";
 import { eventJobs } from "#src/features/events/events.jobs.ts";
@@ -28,11 +28,17 @@ export type Job = Definition extends infer D ? (D extends JobDefinition<infer K,
 
 export type JobRegistry = ReadonlyMap<string, JobDefinition>;
 
-/** Kinds are unique: a second definition of one kind is a mistake caught at start-up. */
+/**
+ * Kinds are unique, and each is on the queue src/jobs/queues.ts sends it to: a second definition
+ * of one kind, or a queue the producer does not know of, is a mistake caught when the registry loads.
+ */
 export function jobRegistry(definitions: readonly JobDefinition[]): JobRegistry {
   const registry = new Map<string, JobDefinition>();
   for (const definition of definitions) {
     if (registry.has(definition.kind)) throw new Error(`job kind ${definition.kind} is defined twice`);
+    if (queueOfKind(definition.kind) !== definition.queue) {
+      throw new Error(`job kind ${definition.kind} is on the ${definition.queue} queue: list it in src/jobs/queues.ts, which sends it to ${queueOfKind(definition.kind)}`);
+    }
     registry.set(definition.kind, definition);
   }
   return registry;
@@ -40,9 +46,3 @@ export function jobRegistry(definitions: readonly JobDefinition[]): JobRegistry 
 
 export const jobs: JobRegistry = jobRegistry(JOB_DEFINITIONS);
 
-/** The queue a job is sent to: the one its definition names. */
-export function queueOf(job: Job, registry: JobRegistry = jobs): QueueName {
-  const definition = registry.get(job.kind);
-  if (!definition) throw new Error(`job kind ${job.kind} is not registered`);
-  return definition.queue;
-}

@@ -1,9 +1,10 @@
 import { SQL, sql } from "drizzle-orm";
-import type { Context } from "hono";
 import type { Database } from "#src/db/client.ts";
 import { auditEvents } from "#src/db/schema/index.ts";
 import { SQL_UUIDV7, uuidv7 } from "#src/lib/ids.ts";
-import type { AppEnv } from "#src/lib/types.ts";
+import type { AuditOrigin } from "#src/lib/audit-origin.ts";
+
+export { type AuditOrigin, auditOrigin } from "#src/lib/audit-origin.ts";
 
 /** Security-relevant actions. Metadata never holds passwords, tokens or codes. */
 export type AuditAction =
@@ -48,12 +49,6 @@ export type ClinicalAuditAction = `${(typeof CLINICAL_AUDIT_SUBJECTS)[number]}.$
 
 type MetadataValue = string | number | boolean | null | string[];
 
-export interface AuditOrigin {
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string;
-}
-
 export interface AuditEntry {
   action: AuditAction;
   organizationId?: string | null;
@@ -64,14 +59,6 @@ export interface AuditEntry {
   /** The patients whose data this read or wrote; a list names every one it returned. */
   patientIds?: string[];
   metadata?: Record<string, MetadataValue>;
-}
-
-export function auditOrigin(c: Pick<Context<AppEnv>, "req" | "get">): AuditOrigin {
-  return {
-    ip: c.req.header("CF-Connecting-IP") ?? null,
-    userAgent: c.req.header("User-Agent")?.slice(0, 256) ?? null,
-    requestId: c.get("requestId"),
-  };
 }
 
 /** An insert to put in the same `db.batch` as the change it records. */

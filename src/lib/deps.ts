@@ -1,6 +1,6 @@
 import type { Database } from "#src/db/client.ts";
 import type { Config } from "#src/env.ts";
-import { type AuditOrigin, auditOrigin } from "#src/lib/audit.ts";
+import { type AuditOrigin, auditOrigin } from "#src/lib/audit-origin.ts";
 import type { Logger } from "#src/lib/logger.ts";
 import type { RequestContext } from "#src/lib/route.ts";
 import type { Mailer } from "#src/platform/mailer.ts";

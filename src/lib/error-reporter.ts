@@ -1,4 +1,3 @@
-import { Toucan } from "toucan-js";
 import type { Config } from "#src/env.ts";
 
 export interface ReportContext {
@@ -21,21 +20,28 @@ export function scrubRequest<T extends SentryEvent>(event: T): T {
 
 /**
  * Sends an unexpected error to Sentry through toucan-js when `SENTRY_DSN` is set. Only the
- * error's class, message and stack go; the request is reduced to method and path.
+ * error's class, message and stack go; the request is reduced to method and path. toucan-js (and
+ * the Sentry SDK under it) loads with the first report, not at startup: most isolates never make one.
  */
 export function reportError(error: unknown, context: ReportContext): void {
   const { config, request, requestId, waitUntil } = context;
   if (!config.SENTRY_DSN) return;
-  const sentry = new Toucan({
-    dsn: config.SENTRY_DSN,
-    environment: config.ENVIRONMENT,
-    release: config.RELEASE,
-    request,
-    context: waitUntil ? { waitUntil } : undefined,
-    requestDataOptions: { allowedHeaders: false, allowedCookies: false, allowedSearchParams: false, allowedIps: false },
-    sendDefaultPii: false,
-    beforeSend: (event) => scrubRequest(event),
+  const dsn = config.SENTRY_DSN;
+  const sent = import("#src/lib/toucan.ts").then(({ Toucan }) => {
+    const sentry = new Toucan({
+      dsn,
+      environment: config.ENVIRONMENT,
+      release: config.RELEASE,
+      request,
+      context: waitUntil ? { waitUntil } : undefined,
+      requestDataOptions: { allowedHeaders: false, allowedCookies: false, allowedSearchParams: false, allowedIps: false },
+      sendDefaultPii: false,
+      beforeSend: (event) => scrubRequest(event),
+    });
+    sentry.setTag("requestId", requestId);
+    sentry.captureException(error);
   });
-  sentry.setTag("requestId", requestId);
-  sentry.captureException(error);
+  // A report that cannot be made is dropped: the error was answered and logged already.
+  const settled = sent.catch(() => undefined);
+  if (waitUntil) waitUntil(settled);
 }

@@ -1,8 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import type { FieldError, ProblemError } from "#src/lib/errors.ts";
+import type { FieldError } from "#src/lib/errors.ts";
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from "#src/lib/problem-response.ts";
 
-export const PROBLEM_CONTENT_TYPE = "application/problem+json";
-const PROBLEM_TYPE_BASE = "https://tend.care/problems/";
+// The problem shape as the OpenAPI document describes it; src/lib/problem-response.ts writes it.
+export { PROBLEM_CONTENT_TYPE };
 
 /** The one RFC 9457 shape every error response uses; referenced by every route's error codes. */
 export const ProblemSchema = z
@@ -172,25 +173,4 @@ function sharedProblemResponse(status: number, rateLimited: boolean): ProblemRes
     sharedResponses.set(key, response);
   }
   return response;
-}
-
-export function toProblem(error: ProblemError, requestId: string, instance: string): Problem {
-  return {
-    ...error.extensions,
-    type: `${PROBLEM_TYPE_BASE}${error.slug}`,
-    title: error.title,
-    status: error.status,
-    ...(error.detail ? { detail: error.detail } : {}),
-    instance,
-    requestId,
-    ...(error.errors ? { errors: error.errors } : {}),
-  };
-}
-
-/** The one writer of problem+json responses, called by the app's `onError` and `notFound`. */
-export function problemResponse(error: ProblemError, requestId: string, instance: string): Response {
-  return new Response(JSON.stringify(toProblem(error, requestId, instance)), {
-    status: error.status,
-    headers: { "Content-Type": PROBLEM_CONTENT_TYPE, ...error.headers },
-  });
 }

@@ -10,6 +10,7 @@ import { NotFound, ProblemError, ValidationFailed } from "#src/lib/errors.ts";
 import { type ApiTag, MEMBER_ONLY, MEMBER_OR_API_KEY, PUBLIC } from "#src/lib/openapi.ts";
 import type { Permission } from "#src/lib/permissions.ts";
 import { CORS_HEADERS, problemResponsesFor, RATE_LIMIT_HEADERS } from "#src/lib/problem.ts";
+import { declareAdmission } from "#src/lib/route-admission.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 import { type CallerEnv, type MemberEnv, requireMember, requirePermission } from "#src/middleware/auth.ts";
 import { IdempotencyKeyHeader, idempotent } from "#src/middleware/idempotency.ts";
@@ -72,29 +73,7 @@ export type AppHandler<R extends RouteConfig> = RouteHandler<R, AppEnv & RouteCo
 
 const API_PREFIX = "/api/v1";
 
-const authPolicyRoutes: { method: string; pattern: RegExp }[] = [];
-const parallelReadRoutes: RegExp[] = [];
-
-/** The declared rate-limit policy of the API route a request is for (`default` when none matches). */
-export function rateLimitPolicyOf(method: string, path: string): "auth" | "default" {
-  const matched = authPolicyRoutes.some((route) => route.method === method.toUpperCase() && route.pattern.test(path));
-  return matched ? "auth" : "default";
-}
-
-/**
- * Whether the request is a side-effect-free read, whose handler may run beside admission (its
- * answer thrown away on a refusal): a declared GET (or its HEAD), on the default policy, not
- * declared `sideEffects`. Writes, auth routes and undeclared paths wait for admission.
- */
-export function admitsInParallel(method: string, path: string): boolean {
-  const verb = method.toUpperCase();
-  return (verb === "GET" || verb === "HEAD") && parallelReadRoutes.some((pattern) => pattern.test(path));
-}
-
-function pathPattern(path: string): RegExp {
-  const source = path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{\w+\}/g, "[^/]+");
-  return new RegExp(`^${API_PREFIX}${source}/?$`);
-}
+export { admitsInParallel, rateLimitPolicyOf } from "#src/lib/route-admission.ts";
 
 /** Every problem status the route can answer, from what it declares and what runs before it. */
 export function problemStatusesOf(spec: RouteSpec): number[] {
@@ -218,8 +197,8 @@ export function defineRoute<const P extends string, S extends RouteSpec & { path
   void permission;
   void membersOnly;
   void problems;
-  if (rateLimit === "auth") authPolicyRoutes.push({ method: spec.method.toUpperCase(), pattern: pathPattern(spec.path) });
-  if (spec.method.toLowerCase() === "get" && rateLimit === "default" && !sideEffects && !phi) parallelReadRoutes.push(pathPattern(spec.path));
+  const parallel = spec.method.toLowerCase() === "get" && rateLimit === "default" && !sideEffects && !phi;
+  declareAdmission(spec.method, `${API_PREFIX}${spec.path}`, rateLimit === "auth" ? "auth" : parallel ? "parallel" : "serial");
   const security = membersOnly ? MEMBER_ONLY : permission ? MEMBER_OR_API_KEY : PUBLIC;
   const config = {
     ...rest,

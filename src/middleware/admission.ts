@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { authCallsPerMinute, type Config } from "#src/env.ts";
 import { ServiceUnavailable, TooManyRequests, Unauthorized } from "#src/lib/errors.ts";
-import { admitsInParallel, rateLimitPolicyOf } from "#src/lib/route.ts";
+import { admitsInParallel, rateLimitPolicyOf } from "#src/lib/route-admission.ts";
 import type { AppEnv } from "#src/lib/types.ts";
 import type { Admission, RateLimitDecision, RateLimitPolicy, SessionToken } from "#src/platform/ports.ts";
 

@@ -45,7 +45,7 @@ describe("route declarations", () => {
 
   it("leave problem+json to onError: no handler or service builds one", () => {
     const builders = filesUnder(SRC).filter((file) => {
-      if (file.endsWith(join("lib", "problem.ts")) || file.endsWith(join("src", "app.ts"))) return false;
+      if (file.endsWith(join("lib", "problem-response.ts")) || file.endsWith(join("lib", "problem.ts")) || file.endsWith(join("src", "app.ts"))) return false;
       return /\btoProblem\(|PROBLEM_CONTENT_TYPE|problemResponse\(|application\/problem\+json/.test(readFileSync(file, "utf8"));
     });
     expect(builders).toEqual([]);

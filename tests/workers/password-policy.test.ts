@@ -1,4 +1,4 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, parseConfig } from "#src/env.ts";
 import { ProblemError } from "#src/lib/errors.ts";
@@ -139,30 +139,6 @@ describe("the breached set, a static asset read through ASSETS", () => {
     await expectUnavailable(readBreachedSet(answering(new TextEncoder().encode("<!doctype html><p>Not found</p>"))));
   });
 
-  it("answers 503 problem+json where a password is set when the set cannot be loaded, and keeps no failed read", async () => {
-    // A fresh module graph: an isolate that has not read the set yet.
-    vi.resetModules();
-    const { default: worker } = await import("#src/index.ts");
-    const reset = async (assetsBinding: unknown, password: string) => {
-      const ctx = createExecutionContext();
-      const request = new Request("https://tend.test/api/v1/auth/password/reset", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "CF-Connecting-IP": uniqueIp() },
-        body: JSON.stringify({ token: "not-a-real-reset-token-0123456789abcdef", password }),
-      });
-      const response = await worker.fetch(request, { ...env, ASSETS: assetsBinding }, ctx);
-      await waitOnExecutionContext(ctx);
-      return response;
-    };
-    const missing = { fetch: async () => new Response("Not found", { status: 404 }) };
-    const refused = await reset(missing, "my cat eats 3 blue tomatoes");
-    expect(refused.status).toBe(503);
-    expect(refused.headers.get("Retry-After")).toMatch(/^\d+$/);
-    expect((await problemOf(refused)).type).toMatch(/service-unavailable$/);
-    const breached = await reset(env.ASSETS, "mailcreated5240");
-    expect(breached.status).toBe(422);
-    expect((await problemOf(breached)).errors).toEqual([{ path: "body.password", message: BREACHED_MESSAGE }]);
-  });
 });
 
 describe("the breached set and derived rules", () => {

@@ -1,6 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { createRoute, z } from "@hono/zod-openapi";
 import { createApp } from "#src/app.ts";
+import { createRouter } from "#src/lib/create-router.ts";
 import { problemResponses } from "#src/lib/problem.ts";
 import { cloudflarePlatform } from "#src/platform/cloudflare/adapters.ts";
 import { BASE } from "./helpers.ts";
@@ -32,7 +33,7 @@ export class SecretBug extends Error {
 }
 
 const app = createApp(cloudflarePlatform);
-app.openapi(echo, (c) => c.json(c.req.valid("json"), 200));
+app.route("/", createRouter().openapi(echo, (c) => c.json(c.req.valid("json"), 200)));
 app.get("/api/v1/probe/boom", () => {
   throw new SecretBug("select * from patients where name = 'Jane Doe'");
 });

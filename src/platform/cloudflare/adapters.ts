@@ -3,8 +3,7 @@ import type { RateLimiter as RateLimiterObject } from "../../../durable-objects/
 import type { NotificationHub as NotificationHubObject } from "../../../durable-objects/notification-hub.ts";
 import { durableRealtime } from "#src/platform/cloudflare/realtime.ts";
 import { parseBindings, type WorkerEnv } from "#src/env.ts";
-import { type QueueName, queueProducers } from "#src/jobs/queues.ts";
-import { queueOf } from "#src/jobs/registry.ts";
+import { type QueueName, queueOfKind, queueProducers } from "#src/jobs/queues.ts";
 import {
   type Adapters,
   type Admission,
@@ -70,12 +69,12 @@ const QUEUE_BATCH_MAX = 100;
 export function queueJobs(queues: Record<QueueName, Queue>): Jobs {
   return {
     enqueue: async (job, options = {}) => {
-      await queues[queueOf(job)].send(job, { contentType: "json", delaySeconds: options.delaySeconds });
+      await queues[queueOfKind(job.kind)].send(job, { contentType: "json", delaySeconds: options.delaySeconds });
     },
     enqueueBatch: async (jobs) => {
       const byQueue = new Map<QueueName, Job[]>();
       for (const job of jobs) {
-        const name = queueOf(job);
+        const name = queueOfKind(job.kind);
         const list = byQueue.get(name);
         if (list) list.push(job);
         else byQueue.set(name, [job]);
