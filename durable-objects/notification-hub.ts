@@ -117,6 +117,20 @@ export class NotificationHub extends DurableObject {
     return sockets.length;
   }
 
+  /**
+   * Drops the kept events about one patient in one organization, bar the appointments `userId`
+   * (this hub's user) is the clinician of; answers how many went (Realtime.forget).
+   */
+  async forget(organizationId: string, patientId: string, userId: string): Promise<number> {
+    return this.ctx.storage.sql.exec(
+      `DELETE FROM events WHERE organization_id = ? AND json_extract(data, '$.patientId') = ?
+        AND NOT (type LIKE 'appointment.%' AND coalesce(json_extract(data, '$.clinicianId'), '') = ?)`,
+      organizationId,
+      patientId,
+      userId,
+    ).rowsWritten;
+  }
+
   /** Clients only send "ping" (answered without waking the object); anything else is ignored. */
   override async webSocketMessage(): Promise<void> {}
 

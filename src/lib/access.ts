@@ -65,3 +65,28 @@ export function noteVisible(auth: AuthContext, patientId: Column): SQL {
   if (auth.role === "clinician" && auth.userId) return patientVisible(auth, patientId);
   return sql`false`;
 }
+
+/**
+ * The background's view of a patient's care loop, where no caller's AuthContext exists (events,
+ * notifications, live updates act for their recipients). A care_team_members row outlives a role
+ * change, so the care team is the members on it who are still clinicians or caregivers (staff too
+ * where `withStaff`, for appointments the front desk books): `select user_id, is_primary`.
+ */
+export function currentCareTeam(org: SQL, patientId: SQL, { withStaff = sql`false` }: { withStaff?: SQL } = {}): SQL {
+  return sql`select ct.user_id, ct.is_primary from care_team_members ct
+    join memberships ctm on ctm.organization_id = ct.organization_id and ctm.user_id = ct.user_id
+    where ct.organization_id = ${org} and ct.patient_id = ${patientId}
+      and (ctm.role in ('clinician', 'caregiver') or (${withStaff} and ctm.role = 'staff'))`;
+}
+
+/**
+ * Whether `userId` may still be told about the patient's alerts and reminders: a current member
+ * of the care team, an owner or admin, or the patient's own linked user. Checked again when a
+ * notification written earlier (deferred by quiet hours, retried) is finally sent.
+ */
+export function followsPatient(org: SQL, patientId: SQL, userId: SQL): SQL {
+  return sql`(
+    exists (select 1 from (${currentCareTeam(org, patientId)}) team where team.user_id = ${userId})
+    or exists (select 1 from memberships fm where fm.organization_id = ${org} and fm.user_id = ${userId} and fm.role in ('owner', 'admin'))
+    or exists (select 1 from patients fp where fp.organization_id = ${org} and fp.id = ${patientId} and fp.user_id = ${userId}))`;
+}

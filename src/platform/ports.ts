@@ -151,6 +151,12 @@ export interface Realtime {
   connect(userId: string, organizationId: string, request: Request, since?: number): Promise<Response>;
   /** Closes the user's sockets: in one organization (removal, role change) or all (logout-all). */
   disconnect(userId: string, organizationId?: string): Promise<void>;
+  /**
+   * Drops what the user's hub keeps of one patient's events in the organization (they left the
+   * patient's care team), bar the appointments they are the clinician of: no later replay sends
+   * them. Their sockets stay open for the patients they still follow.
+   */
+  forget(userId: string, organizationId: string, patientId: string): Promise<void>;
 }
 
 /** Sends every job, batched where the adapter can. */

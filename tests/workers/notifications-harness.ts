@@ -65,6 +65,7 @@ export function bench(now: Date) {
         publish: async (userIds, event) => void published.push({ userIds, event }),
         connect: async () => new Response(null, { status: 501 }),
         disconnect: async () => undefined,
+        forget: async () => undefined,
       },
     },
     providers: providersWith(config, http.fetch, () => clock.at.getTime()),

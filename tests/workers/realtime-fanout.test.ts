@@ -28,7 +28,7 @@ describe("live fan-out past one invocation", () => {
 
     const published: string[][] = [];
     const enqueued: Job[] = [];
-    const realtime: Realtime = { publish: async (userIds) => void published.push([...userIds]), connect: async () => new Response(null), disconnect: async () => undefined };
+    const realtime: Realtime = { publish: async (userIds) => void published.push([...userIds]), connect: async () => new Response(null), disconnect: async () => undefined, forget: async () => undefined };
     const config = parseConfig(env);
     const logger = createLogger("error");
     const adapters = cloudflarePlatform.adapters(env);

@@ -5,6 +5,7 @@ import type { DeliveredEvent, EventConsumer } from "#src/features/events/events.
 import { announce, eventRows } from "#src/features/notifications/notifications.outbox.ts";
 import { channelAfter, meetsThreshold, phoneOf } from "#src/features/notifications/notifications.prefs.ts";
 import { TEXTS } from "#src/features/notifications/notifications.texts.ts";
+import { currentCareTeam } from "#src/lib/access.ts";
 import { SQL_UUIDV7 } from "#src/lib/ids.ts";
 
 /**
@@ -58,13 +59,8 @@ function outboxInsert(event: DeliveredEvent, outbox: Outbox): SQL {
     on conflict (organization_id, dedupe_key) do nothing`;
 }
 
-/**
- * The patient's care team as it stands: members still clinicians or caregivers (a role change
- * keeps care_team_members rows, and staff hold none of the care loop).
- */
-const team = (org: string, patientId: string) => sql`select ct.user_id, ct.is_primary from care_team_members ct
-  join memberships ctm on ctm.organization_id = ct.organization_id and ctm.user_id = ct.user_id and ctm.role in ('clinician', 'caregiver')
-  where ct.organization_id = ${org}::uuid and ct.patient_id = ${patientId}::uuid`;
+/** The patient's care team as it stands (staff hold none of the care loop). */
+const team = (org: string, patientId: string) => currentCareTeam(sql`${org}::uuid`, sql`${patientId}::uuid`);
 
 /** Level 0 and 3: the primary, or the whole care team when the patient has none. */
 const primaryOrTeam = (org: string, patientId: string) => sql`select user_id from (${team(org, patientId)}) tm

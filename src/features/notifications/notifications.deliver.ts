@@ -8,6 +8,7 @@ import { QuietHours, quietUntil } from "#src/features/notifications/notification
 import { emailText, twimlFor } from "#src/features/notifications/notifications.texts.ts";
 import { fallbackInsert } from "#src/features/notifications/notifications.fallback.ts";
 import type { JobDeps } from "#src/jobs/job.ts";
+import { followsPatient } from "#src/lib/access.ts";
 import { RetryLater } from "#src/jobs/runner.ts";
 import type { SendOutcome } from "#src/platform/providers.ts";
 
@@ -37,35 +38,52 @@ const Claimed = z.object({
   devices: z.array(z.object({ id: z.string(), token: z.string() })).nullable(),
   /** The row's state before this statement: why nothing was claimed. */
   current: z.string().nullable(),
+  suppressed: z.boolean().nullable(),
 });
 type Row = { [K in keyof z.infer<typeof Claimed>]: NonNullable<z.infer<typeof Claimed>[K]> };
 
 /** The queue's backoff (src/jobs/consumer.ts): 10 s, 20 s, 40 s … capped at 10 minutes. */
 const backoffSeconds = (attempts: number): number => Math.min(600, 10 * 2 ** Math.max(0, attempts - 1));
 
+/** Why a row was suppressed: its recipient may no longer be told about the patient. */
+export const NOT_FOLLOWING = "recipient no longer follows the patient";
+
 /** A queue message may arrive a moment before the not_before it was delayed to. */
 const EARLY_SLACK_MS = 5000;
 
-/** pending -> sending, attempts + 1, in one statement that also reads where and how to send. */
+/**
+ * pending -> sending, attempts + 1, in one statement that also reads where and how to send. A row
+ * about a patient its recipient no longer follows (taken off the care team, a role change since
+ * it was written, deferred by quiet hours or retried meanwhile) is suppressed instead: never sent.
+ */
 async function claim(scope: TenantScope, id: string, now: Date) {
   const org = sql`${scope.organizationId}::uuid`;
   const result = await scope.db.execute(sql`
-    with claimed as (
+    with due as (
+      select n.id, n.patient_id is null or ${followsPatient(org, sql`n.patient_id`, sql`n.user_id`)} as entitled
+      from notifications n
+      where n.organization_id = ${org} and n.id = ${id}::uuid and n.status = 'pending'
+        and n.not_before <= ${new Date(now.getTime() + EARLY_SLACK_MS).toISOString()}::timestamptz
+    ), claimed as (
       update notifications set status = 'sending', attempts = attempts + 1, claimed_at = ${now.toISOString()}::timestamptz, updated_at = now()
-      where organization_id = ${org} and id = ${id}::uuid and status = 'pending'
-        and not_before <= ${new Date(now.getTime() + EARLY_SLACK_MS).toISOString()}::timestamptz
+      where organization_id = ${org} and status = 'pending' and id in (select due.id from due where due.entitled)
       returning id, user_id, channel, kind, severity, title, body, attempts
+    ), suppressed as (
+      update notifications set status = 'suppressed', last_error = ${NOT_FOLLOWING}, updated_at = now()
+      where organization_id = ${org} and status = 'pending' and id in (select due.id from due where not due.entitled)
+      returning id
     )
     select c.id, c.user_id, c.channel, c.kind, c.severity, c.title, c.body, c.attempts, u.email,
       ${phoneOf(org, sql`c.user_id`)} as phone, ${quietHoursOf(org, sql`c.user_id`)} as quiet,
       (select coalesce(json_agg(json_build_object('id', d.id, 'token', d.token) order by d.last_seen_at desc), '[]'::json)
         from push_devices d where d.user_id = c.user_id) as devices,
-      (select status || ':' || coalesce(last_error, '') from notifications where organization_id = ${org} and id = ${id}::uuid) as current
+      (select status || ':' || coalesce(last_error, '') from notifications where organization_id = ${org} and id = ${id}::uuid) as current,
+      exists (select 1 from suppressed) as suppressed
     from (select 1) as one
     left join claimed c on true
     left join users u on u.id = c.user_id`);
   const row = firstRow(Claimed, result);
-  return { row: row?.id ? (row as Row) : undefined, current: row?.current ?? null };
+  return { row: row?.id ? (row as Row) : undefined, current: row?.current ?? null, suppressed: row?.suppressed === true };
 }
 
 type Attempt = { outcome: SendOutcome; goneDevices: string[] };
@@ -123,19 +141,24 @@ async function settle(scope: TenantScope, row: Row, claimedAt: Date, attempt: At
   return rowsOf(OutboxRow, result);
 }
 
-export type DeliveryResult = "sent" | "deferred" | "failed" | "skipped";
+export type DeliveryResult = "sent" | "deferred" | "failed" | "suppressed" | "skipped";
 
 /**
  * Delivers one outbox row, at most once per channel: the row is claimed (pending -> sending)
  * before the provider is called, so a redelivered or concurrent message finds it taken and does
- * nothing. Quiet hours (the recipient's zone) defer a non-critical row to their end. A permanent
+ * nothing. A row whose recipient no longer follows its patient is suppressed, not sent. Quiet
+ * hours (the recipient's zone) defer a non-critical row to their end. A permanent
  * failure fails the row and queues the next channel; a retryable one puts the row back and
  * throws (RetryLater: the queue retries after the backoff or Retry-After), until the last attempt.
  */
 export async function deliverNotification(deps: JobDeps, organizationId: string, notificationId: string): Promise<DeliveryResult> {
   const scope = scoped(deps.db, organizationId);
   const now = deps.clock.now();
-  const { row, current } = await claim(scope, notificationId, now);
+  const { row, current, suppressed } = await claim(scope, notificationId, now);
+  if (suppressed) {
+    deps.logger.log("info", "notification suppressed", { notification: notificationId, reason: NOT_FOLLOWING });
+    return "suppressed";
+  }
   if (!row) {
     // The last attempt's message goes on failing, so the queue parks it in the dead-letter queue.
     if (current?.startsWith("failed:exhausted")) throw new DeliveryExhausted();

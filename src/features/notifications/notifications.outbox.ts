@@ -4,7 +4,8 @@ import { rowsOf } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import { exactOf } from "#src/db/sql-time.ts";
 import type { DeliveredEvent } from "#src/features/events/events.consumers.ts";
-import type { JobDeps } from "#src/jobs/job.ts";
+import type { Job, JobDeps } from "#src/jobs/job.ts";
+import { enqueueAll } from "#src/platform/ports.ts";
 
 /** A notification row just written: enough to enqueue its delivery or announce it. */
 export const OutboxRow = z.object({
@@ -39,13 +40,13 @@ export async function eventRows(deps: Pick<JobDeps, "db">, event: DeliveredEvent
  * announcement carries the same notification id.
  */
 export async function announce(deps: Pick<JobDeps, "jobs" | "realtime">, rows: readonly OutboxRow[]): Promise<void> {
-  await Promise.all(
-    rows.map((row) => {
-      if (row.channel === "in_app") {
-        return deps.realtime.publish([row.user_id], { type: "notification.created", organizationId: row.organization_id, data: { id: row.id, kind: row.kind, title: row.title } });
-      }
-      if (row.status !== "pending") return undefined;
-      return deps.jobs.enqueue({ kind: "notifications.deliver", organizationId: row.organization_id, notificationId: row.id, round: row.round });
-    }),
-  );
+  const told = rows.filter((row) => row.channel === "in_app");
+  const deliveries: Job[] = rows
+    .filter((row) => row.channel !== "in_app" && row.status === "pending")
+    .map((row) => ({ kind: "notifications.deliver", organizationId: row.organization_id, notificationId: row.id, round: row.round }));
+  await Promise.all([
+    ...told.map((row) => deps.realtime.publish([row.user_id], { type: "notification.created", organizationId: row.organization_id, data: { id: row.id, kind: row.kind, title: row.title } })),
+    // One batch send per queue, not a send per row.
+    enqueueAll(deps.jobs, deliveries),
+  ]);
 }

@@ -27,7 +27,7 @@ export interface CareTeamMemberView {
   createdAt: string;
 }
 
-export type CareTeamDeps = Pick<Deps, "db" | "origin" | "cache" | "writes" | "jobs" | "defer" | "logger">;
+export type CareTeamDeps = Pick<Deps, "db" | "origin" | "cache" | "writes" | "jobs" | "defer" | "logger" | "realtime">;
 
 /** GET /patients/{id}/care-team: primary first, then by when they joined. */
 export async function getCareTeam(deps: Pick<Deps, "db" | "origin">, auth: AuthContext, patientId: string): Promise<CareTeamMemberView[]> {
@@ -79,5 +79,7 @@ export async function removeFromCareTeam(deps: CareTeamDeps, auth: AuthContext, 
   if (!outcome?.found) throw notFoundPatient();
   if (!outcome.removed) throw NotFound("This member is not on the patient's care team.");
   publishEvents(deps, org, [event.id]);
+  // Best effort, after the answer: they get no new event about the patient anyway.
+  deps.defer(deps.realtime.forget(userId, org, patientId).catch(() => deps.logger.log("warn", "realtime.forget_failed")));
   await invalidateClinicianList(deps, org);
 }

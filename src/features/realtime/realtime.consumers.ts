@@ -4,6 +4,7 @@ import { rowsOf } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import type { DeliveredEvent, EventConsumer } from "#src/features/events/events.consumers.ts";
 import type { JobDeps } from "#src/jobs/job.ts";
+import { currentCareTeam } from "#src/lib/access.ts";
 import { enqueueAll } from "#src/platform/ports.ts";
 
 const LIVE_PREFIXES = ["alert.", "reminder.", "appointment."];
@@ -29,9 +30,7 @@ export async function liveRecipients(deps: Pick<JobDeps, "db">, event: Delivered
   const appointment = event.type.startsWith("appointment.");
   const clinicianId = appointment ? uuidOrNull(event.payload.clinicianId) : null;
   const result = await scoped(deps.db, org).db.execute(sql`
-    select ct.user_id::text as user_id from care_team_members ct
-      join memberships m on m.organization_id = ct.organization_id and m.user_id = ct.user_id
-      where ct.organization_id = ${org}::uuid and ct.patient_id = ${patientId}::uuid and (m.role in ('clinician', 'caregiver') or (${appointment}::boolean and m.role = 'staff'))
+    select team.user_id::text as user_id from (${currentCareTeam(sql`${org}::uuid`, sql`${patientId}::uuid`, { withStaff: sql`${appointment}::boolean` })}) team
     union
     select user_id::text from memberships where organization_id = ${org}::uuid and role in ('owner', 'admin')
     union

@@ -24,5 +24,8 @@ export function durableRealtime(namespace: DurableObjectNamespace<NotificationHu
     disconnect: async (userId, organizationId) => {
       await hub(userId).disconnect(organizationId);
     },
+    forget: async (userId, organizationId, patientId) => {
+      await hub(userId).forget(organizationId, patientId, userId);
+    },
   };
 }

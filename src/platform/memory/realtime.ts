@@ -147,6 +147,12 @@ export function memoryRealtime(clock: Clock = systemClock): Realtime & { events(
         }
       }
     },
+    async forget(userId, organizationId, patientId) {
+      const hub = hubs.get(userId);
+      if (!hub) return;
+      const own = (event: SequencedEvent) => event.type.startsWith("appointment.") && event.data.clinicianId === userId;
+      hub.events = hub.events.filter((event) => event.organizationId !== organizationId || event.data.patientId !== patientId || own(event));
+    },
     /** What the user's hub keeps for replay (tests). */
     events: (userId) => hubs.get(userId)?.events ?? [],
   };
