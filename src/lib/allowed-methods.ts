@@ -14,7 +14,9 @@ function toRegex(path: string): RegExp {
       return segment.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
     })
     .join("/");
-  return new RegExp(`^${pattern}/?$`);
+  // No optional trailing slash: the app (strict: false) took one off the path before routing,
+  // and a path the router does not route (`/patients//`) is a 404, not a 405.
+  return new RegExp(`^${pattern}$`);
 }
 
 /**

@@ -9,11 +9,18 @@ import { ROUTE_MANIFEST } from "#src/routes.manifest.ts";
 interface Known {
   method: string;
   pattern: RegExp;
-  admission: RouteAdmission;
 }
 
-let known: Known[] | undefined;
-const declared: Known[] = [];
+/** The manifest's routes by admission, compiled on first use; `defineRoute` adds to them. */
+let byAdmission: Record<RouteAdmission, Known[]> | undefined;
+
+function known(): Record<RouteAdmission, Known[]> {
+  if (!byAdmission) {
+    byAdmission = { auth: [], parallel: [], serial: [] };
+    for (const [, method, path, admission] of ROUTE_MANIFEST) byAdmission[admission].push({ method, pattern: pathPattern(path) });
+  }
+  return byAdmission;
+}
 
 /** `/api/v1/patients/:id` or `/api/v1/patients/{id}`, with or without a trailing slash. */
 function pathPattern(path: string): RegExp {
@@ -21,25 +28,30 @@ function pathPattern(path: string): RegExp {
   return new RegExp(`^${source}/?$`);
 }
 
-function routes(): Known[] {
-  known ??= ROUTE_MANIFEST.map(([, method, path, admission]) => ({ method, pattern: pathPattern(path), admission }));
-  return declared.length === 0 ? known : [...known, ...declared];
-}
+const matches = (routes: readonly Known[], method: string, path: string): boolean => routes.some((route) => route.method === method && route.pattern.test(path));
 
-/** Records a route `defineRoute` declared: its method, its path in the app and its admission. */
+/** Every route `defineRoute` declared in this isolate, as declared (what `npm run routes` writes). */
+const declared: (Known & { admission: RouteAdmission })[] = [];
+
+/**
+ * Records a route `defineRoute` declared: its method, its path in the app and its admission. A
+ * feature's routes are in the manifest already; a router built outside the app (tests) is not.
+ */
 export function declareAdmission(method: string, path: string, admission: RouteAdmission): void {
-  declared.push({ method: method.toUpperCase(), pattern: pathPattern(path), admission });
+  const route = { method: method.toUpperCase(), pattern: pathPattern(path) };
+  declared.push({ ...route, admission });
+  const routes = known();
+  if (!matches(routes[admission], route.method, path)) routes[admission].push(route);
 }
 
-/** How a route `defineRoute` declared is admitted, if one was declared with this method and path. */
+/** How the route with this method and path was declared, when one was (the manifest aside). */
 export function declaredAdmission(method: string, path: string): RouteAdmission | undefined {
   return declared.find((route) => route.method === method && route.pattern.test(path))?.admission;
 }
 
 /** The declared rate-limit policy of the API route a request is for (`default` when none matches). */
 export function rateLimitPolicyOf(method: string, path: string): "auth" | "default" {
-  const verb = method.toUpperCase();
-  return routes().some((route) => route.admission === "auth" && route.method === verb && route.pattern.test(path)) ? "auth" : "default";
+  return matches(known().auth, method.toUpperCase(), path) ? "auth" : "default";
 }
 
 /**
@@ -49,5 +61,5 @@ export function rateLimitPolicyOf(method: string, path: string): "auth" | "defau
  */
 export function admitsInParallel(method: string, path: string): boolean {
   const verb = method.toUpperCase();
-  return (verb === "GET" || verb === "HEAD") && routes().some((route) => route.admission === "parallel" && route.method === "GET" && route.pattern.test(path));
+  return (verb === "GET" || verb === "HEAD") && matches(known().parallel, "GET", path);
 }
