@@ -140,3 +140,20 @@ export const aggregatedIds = (column: string): SQL =>
 export function actorOf(auth: { userId: string | null; apiKeyId: string | null }) {
   return { actorUserId: auth.userId, actorApiKeyId: auth.apiKeyId };
 }
+
+/**
+ * In a write on one record of a patient, whose statement has the CTEs `target` (the row the
+ * caller reaches, locked) and `hidden` (the same id beyond their reach): the patient its audit
+ * row names, reached or not.
+ */
+export const TARGET_PATIENT = sql`coalesce((select array_agg(patient_id) from target), (select array_agg(patient_id) from hidden), '{}'::uuid[])`;
+
+/**
+ * The same write's outcome when nothing changed, as `when … then …` arms of a `case`: `refused`
+ * first (another clinician's calendar), then the target's status, out of reach, missing.
+ */
+export function unchangedOutcome(refused: SQL = sql``): SQL {
+  return sql`${refused} when exists (select 1 from target) then 'status_' || (select status from target)
+    when exists (select 1 from hidden) then 'denied' else 'not_found'`;
+}
+

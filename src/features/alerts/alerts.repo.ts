@@ -5,7 +5,7 @@ import type { TenantScope } from "#src/db/scope.ts";
 import { AlertRow, alertJson, alertPayload, firstEscalationAt } from "#src/features/alerts/alerts.sql.ts";
 import { namedPatient, outcomeOf } from "#src/features/patients/patients.sql.ts";
 import { patientVisible } from "#src/lib/access.ts";
-import { type AuditOrigin, actorOf, aggregatedIds, auditOnceFromCte } from "#src/lib/audit.ts";
+import { type AuditOrigin, actorOf, aggregatedIds, auditOnceFromCte, TARGET_PATIENT, unchangedOutcome } from "#src/lib/audit.ts";
 import { eventFromCte } from "#src/lib/events.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
@@ -168,10 +168,8 @@ export function transitionAlert(scope: TenantScope, origin: AuditOrigin, auth: A
         ...actorOf(auth),
         targetType: "alert",
         targetId: id,
-        patientIds: sql`coalesce((select array_agg(patient_id) from target), (select array_agg(patient_id) from hidden), '{}'::uuid[])`,
-        metadata: sql`jsonb_strip_nulls(jsonb_build_object('outcome', case when count(id) > 0 then null
-          when exists (select 1 from target) then 'status_' || (select status from target)
-          when exists (select 1 from hidden) then 'denied' else 'not_found' end))`,
+        patientIds: TARGET_PATIENT,
+        metadata: sql`jsonb_strip_nulls(jsonb_build_object('outcome', case when count(id) > 0 then null ${unchangedOutcome()} end))`,
       })}
     )
     select (select status from target) as current_status,

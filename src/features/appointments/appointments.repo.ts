@@ -4,7 +4,7 @@ import { APPOINTMENT_STATUSES, type AppointmentStatus } from "#src/db/schema/ind
 import type { TenantScope } from "#src/db/scope.ts";
 import { exactOf } from "#src/db/sql-time.ts";
 import { appointmentJson, jsonArray, ownCalendar, patientTimezoneOf, visibleAs } from "#src/features/appointments/appointments.sql.ts";
-import { type AuditOrigin, actorOf, aggregatedIds, auditOnceFromCte } from "#src/lib/audit.ts";
+import { type AuditOrigin, actorOf, aggregatedIds, auditOnceFromCte, TARGET_PATIENT, unchangedOutcome } from "#src/lib/audit.ts";
 import { eventFromCte, type EventType } from "#src/lib/events.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 import { AppointmentRow } from "#src/features/appointments/appointments.view.ts";
@@ -144,11 +144,9 @@ export function transitionAppointment(scope: TenantScope, origin: AuditOrigin, a
         ...actorOf(auth),
         targetType: "appointment",
         targetId: id,
-        patientIds: sql`coalesce((select array_agg(patient_id) from target), (select array_agg(patient_id) from hidden), '{}'::uuid[])`,
+        patientIds: TARGET_PATIENT,
         metadata: sql`jsonb_strip_nulls(jsonb_build_object('outcome', case when count(id) > 0 then null
-          when exists (select 1 from target where not own) then 'forbidden'
-          when exists (select 1 from target) then 'status_' || (select status from target)
-          when exists (select 1 from hidden) then 'denied' else 'not_found' end))`,
+          ${unchangedOutcome(sql`when exists (select 1 from target where not own) then 'forbidden'`)} end))`,
       })}
     )
     select (select status from target) as current_status,

@@ -14,7 +14,7 @@ import {
   visibleAs,
 } from "#src/features/appointments/appointments.sql.ts";
 import { APPOINTMENT_STATUSES } from "#src/db/schema/index.ts";
-import { type AuditOrigin, actorOf, auditOnceFromCte } from "#src/lib/audit.ts";
+import { type AuditOrigin, actorOf, auditOnceFromCte, TARGET_PATIENT } from "#src/lib/audit.ts";
 import { eventFromCte } from "#src/lib/events.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 import { AppointmentRow } from "#src/features/appointments/appointments.view.ts";
@@ -158,7 +158,7 @@ export function rescheduleAppointment(scope: TenantScope, origin: AuditOrigin, a
         ...actorOf(auth),
         targetType: "appointment",
         targetId: input.id,
-        patientIds: sql`coalesce((select array_agg(patient_id) from target), (select array_agg(patient_id) from hidden), '{}'::uuid[])`,
+        patientIds: TARGET_PATIENT,
         metadata: sql`jsonb_strip_nulls(jsonb_build_object('changes', ${JSON.stringify(fields)}::jsonb,
           'outcome', (select case when not found then (case when hidden then 'denied' else 'not_found' end)
             when foreign_calendar then 'forbidden' when not fresh then 'stale' when not open then 'status_' || current_status

@@ -4,7 +4,7 @@ import { REMINDER_STATUSES } from "#src/db/schema/index.ts";
 import type { TenantScope } from "#src/db/scope.ts";
 import { ReminderRow, reminderJson } from "#src/features/reminders/reminders.sql.ts";
 import { patientVisible } from "#src/lib/access.ts";
-import { type AuditOrigin, actorOf, aggregatedIds, auditOnceFromCte } from "#src/lib/audit.ts";
+import { type AuditOrigin, actorOf, aggregatedIds, auditOnceFromCte, TARGET_PATIENT, unchangedOutcome } from "#src/lib/audit.ts";
 import { eventFromCte } from "#src/lib/events.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
@@ -96,10 +96,8 @@ export function acknowledgeReminder(
         ...actorOf(auth),
         targetType: "reminder",
         targetId: input.id,
-        patientIds: sql`coalesce((select array_agg(patient_id) from target), (select array_agg(patient_id) from hidden), '{}'::uuid[])`,
-        metadata: sql`jsonb_build_object('outcome', case when count(c.id) > 0 then 'ok'
-            when exists (select 1 from target) then 'status_' || (select status from target)
-            when exists (select 1 from hidden) then 'denied' else 'not_found' end,
+        patientIds: TARGET_PATIENT,
+        metadata: sql`jsonb_build_object('outcome', case when count(c.id) > 0 then 'ok' ${unchangedOutcome()} end,
           'response', ${input.response}::text, 'late', coalesce((select status = 'missed' from target), false))`,
       })}
     )

@@ -4,7 +4,7 @@ import type { TenantScope } from "#src/db/scope.ts";
 import { namedPatient, outcomeOf } from "#src/features/patients/patients.sql.ts";
 import { ScheduleRow, scheduleJson } from "#src/features/schedules/schedules.sql.ts";
 import { patientVisible } from "#src/lib/access.ts";
-import { type AuditOrigin, actorOf, auditOnceFromCte } from "#src/lib/audit.ts";
+import { type AuditOrigin, actorOf, auditOnceFromCte, TARGET_PATIENT } from "#src/lib/audit.ts";
 import { eventFromCte } from "#src/lib/events.ts";
 import type { AuthContext } from "#src/middleware/auth.ts";
 
@@ -98,8 +98,6 @@ const targetOf = (auth: AuthContext, org: string, id: string): SQL => sql`target
       where s.organization_id = ${org} and s.id = ${id}::uuid and s.deleted_at is null and not exists (select 1 from target)
     )`;
 
-const auditedPatients = sql`coalesce((select array_agg(patient_id) from target), (select array_agg(patient_id) from hidden), '{}'::uuid[])`;
-
 const reachOutcome = (reached: SQL): SQL =>
   sql`case when exists (select 1 from target) then ${reached} when exists (select 1 from hidden) then 'denied' else 'not_found' end`;
 
@@ -156,7 +154,7 @@ export function updateSchedule(
         ...actorOf(auth),
         targetType: "schedule",
         targetId: input.id,
-        patientIds: auditedPatients,
+        patientIds: TARGET_PATIENT,
         metadata: sql`jsonb_build_object('outcome', ${reachOutcome(sql`case when count(c.id) > 0 then 'ok' else 'rejected' end`)}, 'fields', ${fields}::text[],
           'cancelledReminders', (select count(*) from cancelled))`,
       })}
@@ -189,7 +187,7 @@ export function deleteSchedule(scope: TenantScope, origin: AuditOrigin, auth: Au
         ...actorOf(auth),
         targetType: "schedule",
         targetId: input.id,
-        patientIds: auditedPatients,
+        patientIds: TARGET_PATIENT,
         metadata: sql`jsonb_build_object('outcome', ${reachOutcome(sql`'ok'`)}, 'cancelledReminders', (select count(*) from cancelled))`,
       })}
     )
