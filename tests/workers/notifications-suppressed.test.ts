@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deliverNotification, NOT_FOLLOWING } from "#src/features/notifications/notifications.deliver.ts";
-import { insertCaredPatient } from "./clinical.ts";
+import { insertCaredPatient, insertPatient } from "./clinical.ts";
 import { createTenant, jsonBody, type Tenant } from "./fixtures.ts";
 import { api } from "./helpers.ts";
 import { type Bench, bench, emit, prefer, rowOf, rowsOf } from "./notifications-harness.ts";
@@ -71,5 +71,33 @@ describe("a deferred notification is checked again when it is sent", () => {
     expect(changed.status).toBe(200);
     expect(await morningDelivery(b, tenant, row.id)).toBe("suppressed");
     expect(b.sent("email")).toEqual([]);
+  });
+});
+
+describe("the in-app inbox", () => {
+  it("drops notifications about a patient the member no longer follows, and reading one is a 404", async () => {
+    const tenant = await createTenant("Inbox Unfollowed Practice");
+    const team = [{ userId: tenant.members.clinician.id, relationship: "therapist", primary: true }];
+    const left = await insertPatient(tenant, { careTeam: team });
+    const kept = await insertPatient(tenant, { careTeam: team });
+    const b = bench(MORNING);
+    for (const patientId of [left, kept]) await emit(b, tenant, "alert.created", { type: "alert" }, { patientId, severity: "high", type: "inactivity" });
+    const { clinician, admin } = tenant.members;
+    const inbox = async () => {
+      const response = await api("/api/v1/notifications", { headers: clinician.headers });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { data: { id: string; subjectId: string }[] }).data;
+    };
+    const before = await inbox();
+    expect(before).toHaveLength(2);
+    const rows = await rowsOf(tenant);
+    const aboutLeft = rows.find((row) => row.channel === "in_app" && row.userId === clinician.id && row.patientId === left);
+    if (!aboutLeft) throw new Error("no in-app row about the patient");
+
+    const removed = await api(`/api/v1/patients/${left}/care-team/${clinician.id}`, { method: "DELETE", headers: admin.headers });
+    expect(removed.status).toBe(204);
+    expect((await inbox()).map((item) => item.id)).toEqual(before.filter((item) => item.id !== aboutLeft.id).map((item) => item.id));
+    const read = await api(`/api/v1/notifications/${aboutLeft.id}/read`, { method: "POST", headers: clinician.headers });
+    expect(read.status).toBe(404);
   });
 });

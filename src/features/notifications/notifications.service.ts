@@ -5,11 +5,15 @@ import { firstRow, rowsOf } from "#src/db/rows.ts";
 import { scoped } from "#src/db/scope.ts";
 import { exactOf, isoOf } from "#src/db/sql-time.ts";
 import type { NotificationSchema } from "#src/features/notifications/notifications.routes.ts";
+import { followsPatient } from "#src/lib/access.ts";
 import { decodeCursor, pageOf } from "#src/lib/cursor.ts";
 import { NotFound } from "#src/lib/errors.ts";
 import { timestamp, uuid } from "#src/lib/text.ts";
 
-/** The in-app inbox: a member's own in_app rows in the organization they are signed in to. */
+/**
+ * The in-app inbox: a member's own in_app rows in the organization they are signed in to, bar
+ * those about a patient they no longer follow (taken off the care team, a role change).
+ */
 
 type Notification = z.infer<typeof NotificationSchema>;
 
@@ -34,8 +38,15 @@ type Row = z.infer<typeof Row>;
 
 const Position = z.tuple([timestamp(), uuid()]);
 
-const columns = sql`id, kind, severity, subject_type, subject_id, title, body, ${isoOf("created_at")} as created_at,
-  ${isoOf("read_at")} as read_at, ${exactOf("created_at")} as position`;
+const columns = sql`n.id, n.kind, n.severity, n.subject_type, n.subject_id, n.title, n.body, ${isoOf("n.created_at")} as created_at,
+  ${isoOf("n.read_at")} as read_at, ${exactOf("n.created_at")} as position`;
+
+/** The member's own in-app rows that they may still see (the notifications row is aliased `n`). */
+const inboxOf = (owner: InboxOwner) => {
+  const org = sql`${owner.organizationId}::uuid`;
+  const user = sql`${owner.userId}::uuid`;
+  return sql`n.organization_id = ${org} and n.user_id = ${user} and n.channel = 'in_app' and (n.patient_id is null or ${followsPatient(org, sql`n.patient_id`, user)})`;
+};
 
 const view = (row: Row): Notification => ({
   id: row.id,
@@ -53,19 +64,19 @@ export async function listInbox(db: Database, owner: InboxOwner, query: { unread
   const after = decodeCursor(query.cursor, Position);
   const scope = scoped(db, owner.organizationId);
   const result = await scope.db.execute(sql`
-    select ${columns} from notifications
-    where organization_id = ${owner.organizationId}::uuid and user_id = ${owner.userId}::uuid and channel = 'in_app'
-      ${query.unread === "true" ? sql`and read_at is null` : sql``}
-      ${after ? sql`and (created_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
-    order by created_at desc, id desc limit ${query.limit + 1}`);
+    select ${columns} from notifications n
+    where ${inboxOf(owner)}
+      ${query.unread === "true" ? sql`and n.read_at is null` : sql``}
+      ${after ? sql`and (n.created_at, n.id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+    order by n.created_at desc, n.id desc limit ${query.limit + 1}`);
   return pageOf(rowsOf(Row, result), query.limit, view, (row) => [row.position, row.id]);
 }
 
 export async function markRead(db: Database, owner: InboxOwner, id: string, now: Date): Promise<Notification> {
   const scope = scoped(db, owner.organizationId);
   const result = await scope.db.execute(sql`
-    update notifications set read_at = coalesce(read_at, ${now.toISOString()}::timestamptz), updated_at = now()
-    where organization_id = ${owner.organizationId}::uuid and user_id = ${owner.userId}::uuid and id = ${id}::uuid and channel = 'in_app'
+    update notifications n set read_at = coalesce(n.read_at, ${now.toISOString()}::timestamptz), updated_at = now()
+    where n.id = ${id}::uuid and ${inboxOf(owner)}
     returning ${columns}`);
   const row = firstRow(Row, result);
   if (!row) throw NotFound("No such notification.");
