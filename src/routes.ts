@@ -6,33 +6,36 @@ import { ROUTE_MANIFEST } from "#src/routes.manifest.ts";
 
 /**
  * Every feature's router and where it is mounted: API routes under /api/v1, health and
- * `/.well-known` at the root. Each feature adds one line here (then `npm run routes` lists its routes in the manifest).
- * A feature's module is imported by the first request for one of its routes (src/lib/lazy-routes.ts).
+ * `/.well-known` at the root. Each feature adds one line here (then `npm run routes` lists its
+ * routes in the manifest). A feature's router is imported by the first request for one of its
+ * routes (src/lib/lazy-routes.ts), through the chunk it ships in (src/chunks/): features used
+ * together share one, because each chunk boundary costs bundle size (shared code splits into
+ * more pieces, which compress apart), and a first request then loads its neighbours too.
  */
 export const FEATURES = {
-  health: { mount: "/", load: () => import("#src/features/health/health.index.ts").then((m) => m.healthRouter) },
-  auth: { mount: "/api/v1", load: () => import("#src/features/auth/auth.index.ts").then((m) => m.authRouter) },
-  me: { mount: "/api/v1", load: () => import("#src/features/me/me.index.ts").then((m) => m.meRouter) },
-  jwks: { mount: "/", load: () => import("#src/features/jwks/jwks.index.ts").then((m) => m.jwksRouter) },
-  mfa: { mount: "/api/v1", load: () => import("#src/features/mfa/mfa.index.ts").then((m) => m.mfaRouter) },
-  organization: { mount: "/api/v1", load: () => import("#src/features/organization/organization.index.ts").then((m) => m.organizationRouter) },
-  members: { mount: "/api/v1", load: () => import("#src/features/members/members.index.ts").then((m) => m.membersRouter) },
-  invitations: { mount: "/api/v1", load: () => import("#src/features/invitations/invitations.index.ts").then((m) => m.invitationsRouter) },
-  apiKeys: { mount: "/api/v1", load: () => import("#src/features/api-keys/api-keys.index.ts").then((m) => m.apiKeysRouter) },
-  preferences: { mount: "/api/v1", load: () => import("#src/features/preferences/preferences.index.ts").then((m) => m.preferencesRouter) },
-  patients: { mount: "/api/v1", load: () => import("#src/features/patients/patients.index.ts").then((m) => m.patientsRouter) },
-  clinicians: { mount: "/api/v1", load: () => import("#src/features/clinicians/clinicians.index.ts").then((m) => m.cliniciansRouter) },
-  appointments: { mount: "/api/v1", load: () => import("#src/features/appointments/appointments.index.ts").then((m) => m.appointmentsRouter) },
-  notes: { mount: "/api/v1", load: () => import("#src/features/notes/notes.index.ts").then((m) => m.notesRouter) },
-  dashboard: { mount: "/api/v1", load: () => import("#src/features/dashboard/dashboard.index.ts").then((m) => m.dashboardRouter) },
-  audit: { mount: "/api/v1", load: () => import("#src/features/audit/audit.index.ts").then((m) => m.auditRouter) },
-  schedules: { mount: "/api/v1", load: () => import("#src/features/schedules/schedules.index.ts").then((m) => m.schedulesRouter) },
-  reminders: { mount: "/api/v1", load: () => import("#src/features/reminders/reminders.index.ts").then((m) => m.remindersRouter) },
-  activity: { mount: "/api/v1", load: () => import("#src/features/activity/activity.index.ts").then((m) => m.activityRouter) },
-  alerts: { mount: "/api/v1", load: () => import("#src/features/alerts/alerts.index.ts").then((m) => m.alertsRouter) },
-  notifications: { mount: "/api/v1", load: () => import("#src/features/notifications/notifications.index.ts").then((m) => m.notificationsRouter) },
-  devices: { mount: "/api/v1", load: () => import("#src/features/devices/devices.index.ts").then((m) => m.devicesRouter) },
-  realtime: { mount: "/api/v1", load: () => import("#src/features/realtime/realtime.index.ts").then((m) => m.realtimeRouter) },
+  health: { mount: "/", load: () => import("#src/chunks/health.ts").then((m) => m.healthRouter) },
+  auth: { mount: "/api/v1", load: () => import("#src/chunks/signin.ts").then((m) => m.authRouter) },
+  me: { mount: "/api/v1", load: () => import("#src/chunks/account.ts").then((m) => m.meRouter) },
+  jwks: { mount: "/", load: () => import("#src/chunks/signin.ts").then((m) => m.jwksRouter) },
+  mfa: { mount: "/api/v1", load: () => import("#src/chunks/signin.ts").then((m) => m.mfaRouter) },
+  organization: { mount: "/api/v1", load: () => import("#src/chunks/organization.ts").then((m) => m.organizationRouter) },
+  members: { mount: "/api/v1", load: () => import("#src/chunks/organization.ts").then((m) => m.membersRouter) },
+  invitations: { mount: "/api/v1", load: () => import("#src/chunks/organization.ts").then((m) => m.invitationsRouter) },
+  apiKeys: { mount: "/api/v1", load: () => import("#src/chunks/organization.ts").then((m) => m.apiKeysRouter) },
+  preferences: { mount: "/api/v1", load: () => import("#src/chunks/account.ts").then((m) => m.preferencesRouter) },
+  patients: { mount: "/api/v1", load: () => import("#src/chunks/patients.ts").then((m) => m.patientsRouter) },
+  clinicians: { mount: "/api/v1", load: () => import("#src/chunks/clinicians.ts").then((m) => m.cliniciansRouter) },
+  appointments: { mount: "/api/v1", load: () => import("#src/chunks/appointments.ts").then((m) => m.appointmentsRouter) },
+  notes: { mount: "/api/v1", load: () => import("#src/chunks/notes.ts").then((m) => m.notesRouter) },
+  dashboard: { mount: "/api/v1", load: () => import("#src/chunks/insight.ts").then((m) => m.dashboardRouter) },
+  audit: { mount: "/api/v1", load: () => import("#src/chunks/insight.ts").then((m) => m.auditRouter) },
+  schedules: { mount: "/api/v1", load: () => import("#src/chunks/care.ts").then((m) => m.schedulesRouter) },
+  reminders: { mount: "/api/v1", load: () => import("#src/chunks/care.ts").then((m) => m.remindersRouter) },
+  activity: { mount: "/api/v1", load: () => import("#src/chunks/alerts.ts").then((m) => m.activityRouter) },
+  alerts: { mount: "/api/v1", load: () => import("#src/chunks/alerts.ts").then((m) => m.alertsRouter) },
+  notifications: { mount: "/api/v1", load: () => import("#src/chunks/account.ts").then((m) => m.notificationsRouter) },
+  devices: { mount: "/api/v1", load: () => import("#src/chunks/account.ts").then((m) => m.devicesRouter) },
+  realtime: { mount: "/api/v1", load: () => import("#src/chunks/account.ts").then((m) => m.realtimeRouter) },
 } as const satisfies Record<string, Feature>;
 
 export type FeatureName = keyof typeof FEATURES;

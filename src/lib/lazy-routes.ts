@@ -6,9 +6,9 @@ import type { AppEnv } from "#src/lib/types.ts";
  * a feature's routes are mostly zod schemas built at module load: with every feature in the
  * entry module, startup grew with each one. So the app registers every route's method and path
  * up front, from the generated manifest (src/routes.manifest.ts, `npm run routes`), and each
- * feature's module (its own chunk in the deployed bundle) is imported by the first request that
- * reaches one of its routes. Routing, the middleware before it and `405` for a known path are
- * decided without loading anything.
+ * feature's router (in a chunk of the deployed bundle, src/chunks/) is imported by the first
+ * request that reaches one of its routes. Routing, the middleware before it and `405` for a known
+ * path are decided without loading anything.
  */
 
 /** What a feature's router is to the app: its routes, each a method, a path and one handler of its chain. */
