@@ -67,7 +67,7 @@ const onError: ErrorHandler<AppEnv> = (error, c) => problemResponse(toProblemErr
 
 function toProblemError(error: unknown, c: Context<AppEnv>): ProblemError {
   if (error instanceof ProblemError) return error;
-  if (isHttpException(error)) {
+  if (error instanceof HTTPException) {
     if (error.status === 413) return PayloadTooLarge(error.message);
     if (error.status < 500) return BadRequest(error.message || "The request could not be read.");
   }
@@ -89,15 +89,6 @@ function toProblemError(error: unknown, c: Context<AppEnv>): ProblemError {
     });
   }
   return InternalError();
-}
-
-/**
- * Hono's HTTPException (a body it could not parse, a media type it refuses), by class or, where a
- * test runner loaded a second copy of hono for a dependency's import, by its shape.
- */
-function isHttpException(error: unknown): error is HTTPException {
-  if (error instanceof HTTPException) return true;
-  return error instanceof Error && "getResponse" in error && typeof error.getResponse === "function" && "status" in error && typeof error.status === "number";
 }
 
 function executionWaitUntil(c: Context<AppEnv>): ((promise: Promise<unknown>) => void) | undefined {

@@ -49,7 +49,7 @@ export function registerFeatures(app: Hono<AppEnv>, onError: ErrorHandler<AppEnv
 }
 
 type Routers = { [K in FeatureName]: Awaited<ReturnType<(typeof FEATURES)[K]["load"]>> };
-type SchemaOf<R> = R extends Hono<never, infer S, never> ? S : R extends Hono<infer _E, infer S, infer _B> ? S : never;
+type SchemaOf<R> = R extends Hono<infer _E, infer S, infer _B> ? S : never;
 
 /** Every feature route with its input and output types, for Hono's `hc` client: `hc<AppType>(baseUrl)`. */
 export type AppType = Hono<AppEnv, { [K in FeatureName]: MergeSchemaPath<SchemaOf<Routers[K]>, (typeof FEATURES)[K]["mount"]> }[FeatureName]>;

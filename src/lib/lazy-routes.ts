@@ -54,7 +54,9 @@ function chainsOf(feature: Feature): Promise<Chains> {
       const byRoute: Chains = new Map();
       for (const route of router.routes) {
         const key = `${route.method} ${route.path}`;
-        byRoute.set(key, [...(byRoute.get(key) ?? []), route.handler]);
+        const chain = byRoute.get(key);
+        if (chain) chain.push(route.handler);
+        else byRoute.set(key, [route.handler]);
       }
       return byRoute;
     });

@@ -46,7 +46,6 @@ function registerComponents(app: OpenAPIHono<AppEnv>): void {
   });
 
   for (const [name, header] of Object.entries(RESPONSE_HEADERS)) app.openAPIRegistry.registerComponent("headers", name, header);
-
 }
 
 function documentConfig(url: URL): Parameters<OpenAPIHono["getOpenAPI31Document"]>[0] {
