@@ -1,9 +1,8 @@
-// `npm run build`, and wrangler's `[build] command`: bundles src/index.ts into dist/worker/index.js,
-// which wrangler.toml deploys as is (`no_bundle = true`). The esbuild options are the ones wrangler
-// uses for workerd, plus one thing wrangler can't do: zod's `export * as locales` (≈40 languages,
-// 38 KiB gzip) resolves to an empty module. Tend speaks English only, and zod's classic entry
-// imports locales/en.js directly, so its messages stay English. Also copies the Swagger UI assets,
-// and checks the breached-password set the Worker reads from its static assets is there.
+// `npm run build`, and wrangler's `[build] command`: bundles src/index.ts into dist/worker/index.js
+// and its chunks (dist/worker/chunks/), which wrangler.toml deploys as they are (`no_bundle = true`).
+// The esbuild options are the ones wrangler uses for workerd, plus what wrangler can't do: code
+// splitting, and zod modules Tend never uses left out (ZOD_STUBS). Also copies the Swagger UI
+// assets, and checks the breached-password set the Worker reads from its static assets is there.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,66 +17,60 @@ export const OUT_FILE = join(root, "dist", "worker", "index.js");
 /** Outside dist/worker on purpose: with `no_bundle`, wrangler uploads what rules match in there. */
 export const METAFILE = join(root, "dist", "worker.meta.json");
 
-const STUB = "zod-locales-stub";
-/** zod's all-languages barrel; `zod/v4/locales/en.js`, imported on its own, is not matched. */
-const ZOD_LOCALES_INDEX = /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/;
+const STUB = "zod-stub";
 const ZOD_LOCALE = /(?:^|[\\/])node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]([^\\/]+)\.js$/;
+const zodFile = (path: string) => new RegExp(`[\\\\/]node_modules[\\\\/]zod[\\\\/]v4[\\\\/]${path.replaceAll("/", "[\\\\/]").replaceAll(".", "\\.")}$`);
+const unbundled = (name: string) => `() => { throw new Error("${name} is not bundled (scripts/build.ts)"); }`;
 
-/** Resolves zod's own relative `../locales/index.js` imports to a module that exports nothing. */
-export const zodLocalesStub: Plugin = {
-  name: STUB,
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      ZOD_LOCALES_INDEX.test(resolve(args.resolveDir, args.path)) ? { path: STUB, namespace: STUB } : undefined,
-    );
-    pluginBuild.onLoad({ filter: /.*/, namespace: STUB }, () => ({ contents: "export {};", loader: "js" }));
-  },
-};
-
-const UNUSED = "zod-unused-stub";
 /**
- * zod's ahead-of-time `z.compile` (core/compile.js) and `z.fromJSONSchema` (classic/from-json-schema.js):
- * 41 KiB that stays in the bundle only because @hono/zod-openapi hands the whole `z` namespace
- * to zod-to-openapi. Tend calls neither (`checkZodUnused` makes sure), so each resolves to a
- * module whose functions throw, with the same exports.
+ * zod modules the bundle leaves out, by the relative specifier zod imports them with, each
+ * resolved to a module with the same exports that holds nothing:
+ * - the all-languages locale barrel (38 KiB gzip): Tend speaks English, and zod's classic entry
+ *   imports locales/en.js on its own, so its messages stay English;
+ * - the ahead-of-time `z.compile` and `z.fromJSONSchema` (41 KiB raw), kept only because
+ *   @hono/zod-openapi hands the whole `z` namespace to zod-to-openapi. Tend calls neither
+ *   (`checkZodStubs` makes sure), so they throw.
  */
-const ZOD_UNUSED: Record<string, { file: RegExp; contents: string }> = {
+const ZOD_STUBS: Record<string, { file: RegExp; contents: string }> = {
+  "../locales/index.js": { file: zodFile("locales/index.js"), contents: "export {};" },
   "./compile.js": {
-    file: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]core[\\/]compile\.js$/,
+    file: zodFile("core/compile.js"),
     contents: [
-      'const unbundled = () => { throw new Error("z.compile is not bundled (scripts/build.ts)"); };',
+      `const unbundled = ${unbundled("z.compile")};`,
       'export const INVALID = Symbol.for("zod.compile.invalid");',
       "export class ZodCompileAsyncError extends Error {}",
       "export class ZodCompileUnsupportedError extends Error {}",
       "export const compile = unbundled, withParser = unbundled, compileFn = unbundled;",
     ].join("\n"),
   },
-  "./from-json-schema.js": {
-    file: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]classic[\\/]from-json-schema\.js$/,
-    contents: 'export const fromJSONSchema = () => { throw new Error("z.fromJSONSchema is not bundled (scripts/build.ts)"); };',
-  },
+  "./from-json-schema.js": { file: zodFile("classic/from-json-schema.js"), contents: `export const fromJSONSchema = ${unbundled("z.fromJSONSchema")};` },
 };
 
-export const zodUnusedStub: Plugin = {
-  name: UNUSED,
+/** Resolves zod's own imports of the modules in ZOD_STUBS to their stubs. */
+export const zodStubs: Plugin = {
+  name: STUB,
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^\.\/(compile|from-json-schema)\.js$/ }, (args) => {
-      const unused = ZOD_UNUSED[args.path];
-      return unused?.file.test(resolve(args.resolveDir, args.path)) ? { path: args.path, namespace: UNUSED } : undefined;
-    });
-    pluginBuild.onLoad({ filter: /.*/, namespace: UNUSED }, (args) => ({ contents: ZOD_UNUSED[args.path]?.contents ?? "", loader: "js" }));
+    pluginBuild.onResolve({ filter: /^\.\.?\/(locales\/index|compile|from-json-schema)\.js$/ }, (args) =>
+      ZOD_STUBS[args.path]?.file.test(resolve(args.resolveDir, args.path)) ? { path: args.path, namespace: STUB } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: STUB }, (args) => ({ contents: ZOD_STUBS[args.path]?.contents ?? "", loader: "js" }));
   },
 };
 
-/** Fails the build if a stub no longer applies (zod moved the files) or Tend's code calls what it stubs. */
-export function checkZodUnused(metafile: Metafile): void {
-  const stubbed = Object.keys(metafile.inputs).filter((input) => input.startsWith(`${UNUSED}:`));
-  if (stubbed.length !== Object.keys(ZOD_UNUSED).length) {
-    throw new Error(`build: expected zod's compile.js and from-json-schema.js stubbed, stubbed: ${stubbed.join(", ") || "none"}. Did zod's layout change?`);
+/**
+ * Fails the build if zod changed its layout and a stub no longer applies, if more than English
+ * came in, or if Tend's code calls what a stub leaves out.
+ */
+export function checkZodStubs(metafile: Metafile): void {
+  const inputs = Object.keys(metafile.inputs);
+  const stubbed = inputs.filter((input) => input.startsWith(`${STUB}:`));
+  const locales = inputs.flatMap((input) => ZOD_LOCALE.exec(input)?.[1] ?? []);
+  if (stubbed.length !== Object.keys(ZOD_STUBS).length || locales.join() !== "en") {
+    throw new Error(`build: expected zod's ${Object.keys(ZOD_STUBS).join(", ")} stubbed and only locales/en.js bundled; stubbed: ${stubbed.join(", ") || "none"}, locales: ${locales.join(", ") || "none"}. Did zod's layout change?`);
   }
   const calls = /\bz\.(compile|withParser|fromJSONSchema)\b|import\s*\{[^}]*\b(compile|withParser|fromJSONSchema)\b[^}]*\}\s*from\s*"zod/;
-  const callers = Object.keys(metafile.inputs).filter((input) => /^(src|durable-objects)\//.test(input) && calls.test(readFileSync(join(root, input), "utf8")));
-  if (callers.length > 0) throw new Error(`build: ${callers.join(", ")} call a zod function the build leaves out (scripts/build.ts ZOD_UNUSED)`);
+  const callers = inputs.filter((input) => /^(src|durable-objects)\//.test(input) && calls.test(readFileSync(join(root, input), "utf8")));
+  if (callers.length > 0) throw new Error(`build: ${callers.join(", ")} call a zod function the build leaves out (scripts/build.ts ZOD_STUBS)`);
 }
 
 /** What wrangler 4 passes esbuild for a modules Worker on workerd (bundleWorker, `wrangler deploy`). */
@@ -86,8 +79,8 @@ export function workerBuildOptions(entry: string, outfile: string): BuildOptions
   return {
     entryPoints: { [basename(outfile, ".js")]: entry },
     outdir: dirname(outfile),
-    // Each feature (and the jobs) is a chunk of its own, imported on first use (src/lib/lazy-routes.ts):
-    // the entry holds what every request needs, so startup does not grow with each feature.
+    // Features (src/chunks/), the jobs and the docs are chunks imported on first use
+    // (src/lib/lazy-routes.ts): the entry holds what every request needs, so startup does not grow with each feature.
     splitting: true,
     chunkNames: "chunks/[name]-[hash]",
     absWorkingDir: root,
@@ -111,20 +104,8 @@ export function workerBuildOptions(entry: string, outfile: string): BuildOptions
     sourcemap: true,
     metafile: true,
     logLevel: "warning",
-    plugins: [zodLocalesStub, zodUnusedStub],
+    plugins: [zodStubs],
   };
-}
-
-/** Fails the build if zod changed its layout and the stub no longer applies (or dropped English). */
-export function checkLocales(metafile: Metafile): void {
-  const locales = Object.keys(metafile.inputs).flatMap((input) => ZOD_LOCALE.exec(input)?.[1] ?? []);
-  const stubbed = Object.keys(metafile.inputs).some((input) => input.startsWith(`${STUB}:`));
-  const extra = locales.filter((name) => name !== "en");
-  if (!stubbed || extra.length > 0 || !locales.includes("en")) {
-    throw new Error(
-      `build: expected zod's locale barrel stubbed and only locales/en.js bundled; stub used: ${stubbed}, locales: ${locales.join(", ") || "none"}. Did zod's layout change?`,
-    );
-  }
 }
 
 /**
@@ -158,8 +139,7 @@ export async function buildWorker(): Promise<{ outfile: string; metafile: Metafi
   mkdirSync(dirname(OUT_FILE), { recursive: true });
   const { metafile } = await build(workerBuildOptions(ENTRY, OUT_FILE));
   if (!metafile) throw new Error("build: esbuild returned no metafile");
-  checkLocales(metafile);
-  checkZodUnused(metafile);
+  checkZodStubs(metafile);
   checkExports(metafile, OUT_FILE);
   writeFileSync(METAFILE, JSON.stringify(metafile));
   return { outfile: OUT_FILE, metafile };

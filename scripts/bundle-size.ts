@@ -16,7 +16,7 @@ const OWN_CODE = "(Tend: src/, durable-objects/)";
 export function measureBundle(): { rawKiB: number; gzipKiB: number; code: Buffer } {
   rmSync(OUT, { recursive: true, force: true });
   execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", OUT], { stdio: ["ignore", "ignore", "inherit"] });
-  // The entry and its chunks (each feature's, loaded on first use), gzipped together as wrangler reports them.
+  // The entry and its chunks (loaded on first use), gzipped together as wrangler reports them.
   const files = readdirSync(OUT, { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".js")).sort();
   const code = Buffer.concat(files.map((file) => readFileSync(join(OUT, file))));
   return { rawKiB: code.length / 1024, gzipKiB: gzipSync(code, { level: 9 }).length / 1024, code };
@@ -24,7 +24,7 @@ export function measureBundle(): { rawKiB: number; gzipKiB: number; code: Buffer
 
 /** npm package an esbuild input belongs to (the innermost node_modules), or Tend's own code. */
 function packageOf(input: string): string | undefined {
-  if (!input.includes("/") || input.includes(":")) return undefined; // plugin namespaces (the zod locales stub)
+  if (!input.includes("/") || input.includes(":")) return undefined; // plugin namespaces (the zod stubs)
   const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*\/node_modules\/)/.exec(input);
   return match?.[1] ?? OWN_CODE;
 }
