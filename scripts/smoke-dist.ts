@@ -3,7 +3,7 @@
 // dist/worker/index.js, the file scripts/build.ts writes and wrangler.toml deploys with
 // `no_bundle`. Checks /health, /ready, a sign-up (201 with tokens, or 202 and then the mailed
 // link from the dev log when there is one), a login as the demo owner scripts/seed.ts makes, and
-// GET /api/v1/me; and that the breached-password set is read through ASSETS but not published. Exits non-zero on the first failure, with the dev log's tail. About 20-30 s.
+// GET /api/v1/me, 200 concurrent first requests to a feature's chunk; and that the breached-password set is read through ASSETS but not published. Exits non-zero on the first failure, with the dev log's tail. About 20-30 s.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PASSWORD, login, uniqueEmail } from "./bench/api.ts";
@@ -121,12 +121,23 @@ async function smoke(stack: Stack): Promise<void> {
     const body = await expectStatus(response, [200], "GET /api/v1/me");
     check(JSON.stringify(body).includes(DEMO_OWNER.email), "GET /api/v1/me does not name the demo owner");
   });
+  // The organization's chunk loads with these: a request that awaited another's import used to
+  // read its own body from a foreign request now and then (src/lib/lazy-routes.ts).
+  await step("200 concurrent first PATCH /api/v1/organization with bodies: 200 × 422, no cross-request I/O", async () => {
+    const headers = { Authorization: `Bearer ${account.accessToken}`, "Content-Type": "application/json", "If-Match": "*" };
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () => fetch(`${stack.base}/api/v1/organization`, { method: "PATCH", headers, body: JSON.stringify({ unknownField: true }) }).then(async (response) => (await response.arrayBuffer(), response.status))),
+    );
+    const wrong = answers.filter((status) => status !== 422);
+    check(wrong.length === 0, `PATCH /api/v1/organization answered ${wrong.join(", ")} besides 422`);
+    check(!readFileSync(stack.logPath, "utf8").includes("on behalf of a different request"), "the dev log has a cross-request I/O error");
+  });
 }
 
 async function main(): Promise<number> {
   console.log("smoke: serving dist/worker/index.js with wrangler dev (local mode, PGlite)…");
-  // Info logs carry the dev mailer's links; the auth limit stays out of the way of a re-run.
-  const stack = await startStack({ timeoutMs: 90_000, config: { LOG_LEVEL: "info", RATE_LIMIT_AUTH_PER_MINUTE: "1000" } });
+  // Info logs carry the dev mailer's links; the auth and write limits stay out of the way (a re-run, the 200 PATCHes).
+  const stack = await startStack({ timeoutMs: 90_000, config: { LOG_LEVEL: "info", RATE_LIMIT_AUTH_PER_MINUTE: "1000", RATE_LIMIT_WRITES_PER_MINUTE: "1000" } });
   let ok = false;
   try {
     const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("gave up after 90 s")), 90_000).unref());

@@ -44,24 +44,33 @@ function routerPath(feature: Feature, path: string): string {
 
 type Chains = Map<string, FeatureRouter["routes"][number]["handler"][]>;
 
-/** Each feature's routes by `METHOD path`, the handlers of each in order; loaded once per isolate. */
-const loaded = new Map<Feature, Promise<Chains>>();
+/**
+ * Each loaded feature's routes by `METHOD path`, the handlers of each in order. Only what is
+ * built is kept, never a promise in flight: workerd runs what awaits a promise in the context of
+ * the request that settles it, so a request that awaited another's import would read its own
+ * body from a foreign request ("Cannot perform I/O on behalf of a different request"). Each
+ * request awaits its own `import()` (the module itself evaluates once).
+ */
+const loaded = new Map<Feature, Chains>();
 
-function chainsOf(feature: Feature): Promise<Chains> {
+function chainsFrom(router: FeatureRouter): Chains {
+  const byRoute: Chains = new Map();
+  for (const route of router.routes) {
+    const key = `${route.method} ${route.path}`;
+    const chain = byRoute.get(key);
+    if (chain) chain.push(route.handler);
+    else byRoute.set(key, [route.handler]);
+  }
+  return byRoute;
+}
+
+async function chainsOf(feature: Feature): Promise<Chains> {
+  const ready = loaded.get(feature);
+  if (ready) return ready;
+  const router = await feature.load();
   let chains = loaded.get(feature);
   if (!chains) {
-    chains = feature.load().then((router) => {
-      const byRoute: Chains = new Map();
-      for (const route of router.routes) {
-        const key = `${route.method} ${route.path}`;
-        const chain = byRoute.get(key);
-        if (chain) chain.push(route.handler);
-        else byRoute.set(key, [route.handler]);
-      }
-      return byRoute;
-    });
-    // A failed import (it should not happen: the chunk ships with the bundle) is tried again next time.
-    chains.catch(() => loaded.delete(feature));
+    chains = chainsFrom(router);
     loaded.set(feature, chains);
   }
   return chains;
@@ -84,7 +93,7 @@ export async function loadAll<F extends Record<string, Feature>>(features: F): P
 export function lazyRoute(feature: Feature, name: string, method: string, path: string, onError: ErrorHandler<AppEnv>): MiddlewareHandler<AppEnv> {
   const key = `${method} ${routerPath(feature, path)}`;
   return async (c, next) => {
-    const chain = (await chainsOf(feature)).get(key);
+    const chain = (loaded.get(feature) ?? (await chainsOf(feature))).get(key);
     if (!chain) throw new Error(`the route manifest lists ${key} in ${name}, whose router has no such route: run \`npm run routes\``);
     let last = -1;
     const dispatch = async (index: number): Promise<void> => {

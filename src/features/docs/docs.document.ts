@@ -12,22 +12,22 @@ export async function openApiDocument(url: URL): Promise<ReturnType<OpenAPIHono[
   return (await documented()).getOpenAPI31Document(documentConfig(url));
 }
 
-let described: Promise<OpenAPIHono<AppEnv>> | undefined;
+let described: OpenAPIHono<AppEnv> | undefined;
 
 /**
- * An app that holds every route's OpenAPI definition: each feature's router, loaded
- * for it (the serving app loads a feature on its first request; src/lib/lazy-routes.ts). Built
- * once per isolate.
+ * An app that holds every route's OpenAPI definition: each feature's router, loaded for it (the
+ * serving app loads a feature on its first request; src/lib/lazy-routes.ts). Built once per
+ * isolate; only the built app is kept, never a promise another request would await (see there).
  */
-function documented(): Promise<OpenAPIHono<AppEnv>> {
-  described ??= loadAll(FEATURES).then((routers) => {
-    const app = createRouter();
-    for (const name of Object.keys(FEATURES) as FeatureName[]) app.route(FEATURES[name].mount, routers[name] as unknown as OpenAPIHono<AppEnv>);
-    registerComponents(app);
-    return app;
-  });
-  described.catch(() => (described = undefined));
-  return described;
+async function documented(): Promise<OpenAPIHono<AppEnv>> {
+  if (described) return described;
+  const routers = await loadAll(FEATURES);
+  if (described) return described;
+  const app = createRouter();
+  for (const name of Object.keys(FEATURES) as FeatureName[]) app.route(FEATURES[name].mount, routers[name] as unknown as OpenAPIHono<AppEnv>);
+  registerComponents(app);
+  described = app;
+  return app;
 }
 
 function registerComponents(app: OpenAPIHono<AppEnv>): void {

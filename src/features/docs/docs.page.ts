@@ -8,7 +8,8 @@ export interface DocsPage {
   csp: string;
 }
 
-let cached: Promise<DocsPage> | undefined;
+/** The built page; a promise is never shared between requests (src/lib/lazy-routes.ts says why). */
+let cached: DocsPage | undefined;
 
 async function sha256Base64(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -35,7 +36,7 @@ async function build(specUrl: string): Promise<DocsPage> {
 }
 
 /** Swagger UI's page and the CSP that allows exactly its own assets and its one inline script. */
-export function docsPage(specUrl: string): Promise<DocsPage> {
-  cached ??= build(specUrl);
+export async function docsPage(specUrl: string): Promise<DocsPage> {
+  cached ??= await build(specUrl);
   return cached;
 }
