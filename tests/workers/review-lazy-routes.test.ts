@@ -105,7 +105,7 @@ describe("a feature's first requests, 20 at once", () => {
     );
     // A bad token is refused by authentication, before the route: its feature need not load.
     expect(loads.appointments).not.toHaveBeenCalled();
-    for (const [feature, path, headers] of cases.filter(([feature]) => feature !== "appointments")) await expectBuilt(feature, () => call(path, { headers }));
+    for (const [feature, path, headers] of cases.filter(([name]) => name !== "appointments")) await expectBuilt(feature, () => call(path, { headers }));
     expect((await call("/api/v1/patients", { headers: tenant.members.owner.headers })).status).toBe(200);
   });
 
